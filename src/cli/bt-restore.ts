@@ -1,0 +1,81 @@
+import { mkdirSync, realpathSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { EXIT, IoError, UsageError } from '../errors.js'
+import { readFrames } from '../format/reader.js'
+import { restoreStream } from '../restore/extract.js'
+import { safeRelative } from '../restore/safe-path.js'
+import { selector } from '../restore/select.js'
+import { extractOne } from '../restore/to-stdout.js'
+import { loadIdMaps } from '../scan/ids.js'
+import { type CliSpec, type Parsed } from './args.js'
+import { maxHeader, openInput } from './input.js'
+import { type Io } from './io.js'
+import { frameLine } from './listing.js'
+import { writeLine } from './write.js'
+
+export const spec: CliSpec = {
+  name: 'bt-restore',
+  summary: 'restore a backtory stream into a directory, safely',
+  usage: ['[OPTIONS] DIR [PATTERN...]', '--list [PATTERN...]', '--to-stdout PATH'],
+  options: [
+    { long: 'dry-run', short: 'n', doc: 'verify the stream and print what would be restored; write nothing' },
+    { long: 'input', short: 'i', arg: 'FILE', doc: 'read the stream from FILE instead of standard input' },
+    { long: 'list', short: 't', doc: 'list the entries (like bt-ls) instead of restoring' },
+    { long: 'no-same-owner', doc: 'do not restore owners even when running as root' },
+    { long: 'numeric-owner', doc: 'restore the numeric uid/gid, not the owner names mapped on this system' },
+    { long: 'to-stdout', short: 'O', arg: 'PATH', doc: 'write the content of the file PATH to standard output' },
+    { long: 'verbose', short: 'v', doc: 'print each path on standard error as it is put in place' },
+  ],
+  notes: ['PATTERN selects paths (glob syntax, anchored at the root); a selected directory brings its contents.',
+    'Every entry is written under a temporary name and renamed into place once the stream has proved it intact.'],
+}
+
+export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal): Promise<number> {
+  const list = Boolean(opts.list)
+  const dry = Boolean(opts['dry-run'])
+  const toStdout = opts['to-stdout'] as string | undefined
+  const input = () => openInput(io, opts.input as string | undefined, signal)
+  const frames = () => readFrames(input(), { maxHeader: maxHeader(io) })
+
+  if (toStdout !== undefined) {
+    if (args.length > 0 || list || dry) throw new UsageError('--to-stdout takes no DIR, PATTERN, --list or --dry-run')
+    await extractOne(frames(), safeRelative(toStdout), io.stdout, io.warn)
+    return io.warnings() > 0 ? EXIT.PARTIAL : EXIT.OK
+  }
+  if (list) {
+    const select = selector(args)
+    for await (const f of frames()) {
+      if (f.kind === 'entry' && select && !select(safeRelative(f.meta.path))) continue
+      await writeLine(io.stdout, frameLine(f))
+    }
+    return EXIT.OK
+  }
+  if (args.length === 0) throw new UsageError('missing DIR', 'usage: bt-restore [OPTIONS] DIR [PATTERN...]')
+  const select = selector(args.slice(1))
+  if (dry) {
+    for await (const f of frames()) {
+      if (f.kind !== 'entry') continue
+      const rel = safeRelative(f.meta.path)
+      if (!select || select(rel)) await writeLine(io.stdout, rel)
+    }
+    return EXIT.OK
+  }
+  let target: string
+  try {
+    mkdirSync(resolve(args[0]!), { recursive: true })
+    target = realpathSync(resolve(args[0]!))
+  } catch (err) {
+    throw new IoError(`cannot use ${JSON.stringify(args[0])} as the target directory`, err as NodeJS.ErrnoException)
+  }
+  await restoreStream(frames(), {
+    target,
+    select,
+    tmpTag: String(io.pid),
+    sameOwner: io.uid === 0 && !opts['no-same-owner'],
+    numericOwner: Boolean(opts['numeric-owner']),
+    ids: loadIdMaps(),
+    warn: io.warn,
+    onEntry: opts.verbose ? (rel) => io.stderr.write(`${rel}\n`) : undefined,
+  })
+  return io.warnings() > 0 ? EXIT.PARTIAL : EXIT.OK
+}

@@ -1,0 +1,22 @@
+// Where a reading tool's stream comes from: stdin (never a terminal) or a file.
+import { createReadStream } from 'node:fs'
+import { type Readable, addAbortSignal } from 'node:stream'
+import { UsageError } from '../errors.js'
+import { type Io } from './io.js'
+
+export function openInput(io: Io, path: string | undefined, signal: AbortSignal): Readable {
+  if (path === undefined || path === '-') {
+    if ((io.stdin as Readable & { isTTY?: boolean }).isTTY) {
+      throw new UsageError('no stream on standard input (it is a terminal)', 'pipe a stream in, e.g. bt-scan DIR | …, or name a file')
+    }
+    return addAbortSignal(signal, io.stdin)
+  }
+  return addAbortSignal(signal, createReadStream(path, { highWaterMark: 1 << 20 }))
+}
+
+export function maxHeader(io: Io): number | undefined {
+  const v = io.env.BT_MAX_HEADER
+  if (v === undefined || v === '') return undefined
+  if (!/^[0-9]+$/.test(v)) throw new UsageError(`BT_MAX_HEADER must be a number of bytes, not ${JSON.stringify(v)}`)
+  return Number(v)
+}

@@ -1,0 +1,37 @@
+// Where a tool's binary output goes: stdout, or a file that appears only on
+// success (written as FILE.tmp-PID, renamed at the end, removed on failure).
+import { createWriteStream, renameSync, unlinkSync } from 'node:fs'
+import { type Writable } from 'node:stream'
+import { UsageError } from '../errors.js'
+import { type Io } from './io.js'
+
+export interface Output {
+  stream: Writable
+  commit(): void
+  abort(): void
+}
+
+export function openOutput(io: Io, path: string | undefined): Output {
+  if (path === undefined || path === '-') {
+    // age's rule: a binary stream on a terminal is a mistake, unless "-o -" asks for it.
+    if (path === undefined && io.stdout.isTTY) {
+      throw new UsageError('refusing to write a binary stream to a terminal',
+        'pipe it into the next tool or redirect it to a file; "-o -" forces it')
+    }
+    return { stream: io.stdout, commit: () => undefined, abort: () => undefined }
+  }
+  const tmp = `${path}.tmp-${io.pid}`
+  const stream = createWriteStream(tmp, { flags: 'wx', mode: 0o600 })
+  return {
+    stream,
+    commit: () => renameSync(tmp, path),
+    abort: () => {
+      stream.destroy()
+      try {
+        unlinkSync(tmp)
+      } catch {
+        // Not created yet, or already gone: nothing to clean.
+      }
+    },
+  }
+}

@@ -1,0 +1,103 @@
+// The shared launcher of every bt-* tool: signals, exit codes, error printing,
+// EPIPE, and a guard against exiting "successfully" before main() settled.
+import { BtError, EXIT, UsageError } from '../errors.js'
+import { VERSION } from '../version.js'
+import { type CliSpec, helpText, parseArgs, type Parsed } from './args.js'
+import { exitCodeOf, isEpipe, isSystemError } from './exit.js'
+import { type Io, makeIo } from './io.js'
+
+export type Main = (parsed: Parsed, io: Io, signal: AbortSignal) => Promise<number>
+
+/** Hides passwords in URLs ("ftp://user:secret@host" -> "ftp://user:***@host"). */
+export function redact(s: string): string {
+  return s.replace(/([a-z][a-z0-9+.-]*:\/\/[^/:@\s]*):[^@/\s]*@/gi, '$1:***@')
+}
+
+export function run(spec: CliSpec, main: Main, proc: NodeJS.Process): void {
+  const name = spec.name
+  const io = makeIo(name, proc, redact)
+  const ac = new AbortController()
+  let signalCode: number | undefined
+  let settled = false
+  const say = (kind: string, msg: string) => proc.stderr.write(`${name}: ${kind}: ${redact(msg)}\n`)
+
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (signalCode !== undefined) return
+    signalCode = sig === 'SIGINT' ? EXIT.SIGINT : EXIT.SIGTERM
+    ac.abort(new BtError('BT_SIGNAL', signalCode as 130 | 143, `interrupted by ${sig}`))
+  }
+  proc.on('SIGINT', onSignal)
+  proc.on('SIGTERM', onSignal)
+
+  const fail = (err: unknown) => {
+    let code = signalCode ?? exitCodeOf(err)
+    if (signalCode !== undefined) {
+      say('error', `interrupted by ${signalCode === EXIT.SIGINT ? 'SIGINT' : 'SIGTERM'}; nothing was committed`)
+    } else if (isEpipe(err)) {
+      code = EXIT.EPIPE
+      say('error', 'output closed early (downstream exited)')
+    } else if (err instanceof BtError) {
+      say('error', err.message)
+      for (const h of err.hints) say('hint', h)
+      if (proc.env.BT_DEBUG === '1' && err.stack) proc.stderr.write(`${redact(err.stack)}\n`)
+    } else if (isSystemError(err)) {
+      say('error', err.message)
+      if (proc.env.BT_DEBUG === '1' && err.stack) proc.stderr.write(`${redact(err.stack)}\n`)
+    } else {
+      say('error', `internal error: ${err instanceof Error ? err.message : String(err)}`)
+      proc.stderr.write(`${redact(err instanceof Error && err.stack ? err.stack : String(err))}\n`)
+      say('hint', 'this is a bug in backtory; please report it with the trace above')
+    }
+    return code
+  }
+
+  // Writes to a closed pipe surface here when no pipeline owns stdout.
+  proc.stdout.on('error', (err) => {
+    if (!settled) ac.abort(err)
+  })
+  proc.on('uncaughtException', (err) => {
+    proc.exitCode = fail(err)
+    proc.exit()
+  })
+  proc.on('unhandledRejection', (err) => {
+    proc.exitCode = fail(err)
+    proc.exit()
+  })
+  proc.on('exit', () => {
+    if (!settled) {
+      say('error', 'internal error: exited before the work was finished')
+      proc.exitCode = EXIT.INTERNAL
+    }
+  })
+
+  const go = async (): Promise<number> => {
+    const parsed = parseArgs(proc.argv.slice(2), spec)
+    if (parsed.opts.help) {
+      proc.stdout.write(helpText(spec))
+      return EXIT.OK
+    }
+    if (parsed.opts.version) {
+      proc.stdout.write(`${name} (backtory) ${VERSION}\n`)
+      return EXIT.OK
+    }
+    const code = await main(parsed, io, ac.signal)
+    if (signalCode !== undefined) throw ac.signal.reason
+    return code
+  }
+
+  go().then(
+    (code) => {
+      settled = true
+      proc.exitCode = code
+    },
+    (err: unknown) => {
+      settled = true
+      const reason = ac.signal.aborted && !(err instanceof UsageError) ? (isEpipe(ac.signal.reason) ? ac.signal.reason : err) : err
+      proc.exitCode = fail(reason)
+    },
+  ).finally(() => {
+    proc.stdin.destroy()
+    // Should a handle keep the loop alive after main settled, do not hang a pipeline.
+    setTimeout(() => proc.exit(), 2000).unref()
+  })
+}

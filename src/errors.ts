@@ -1,0 +1,125 @@
+// One error hierarchy for the whole toolkit. The CLI maps `exit` to a process
+// exit code and prints `message` plus `hints`; tests match on `code`, never on text.
+
+export const EXIT = {
+  OK: 0,
+  FAILURE: 1,
+  USAGE: 2,
+  PARTIAL: 3,
+  BAD_INPUT: 4,
+  INTERNAL: 70,
+  SIGINT: 130,
+  EPIPE: 141,
+  SIGTERM: 143,
+} as const
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT]
+
+export class BtError extends Error {
+  readonly code: string
+  readonly exit: ExitCode
+  readonly hints: string[]
+  constructor(code: string, exit: ExitCode, message: string, hints: string[] = [], cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause })
+    this.code = code
+    this.exit = exit
+    this.hints = hints
+  }
+}
+
+export class UsageError extends BtError {
+  constructor(message: string, ...hints: string[]) {
+    super('BT_USAGE', EXIT.USAGE, message, hints)
+  }
+}
+
+/** The input stream is not what it claims to be: every such failure exits 4. */
+export class InputError extends BtError {
+  constructor(code: string, message: string, ...hints: string[]) {
+    super(code, EXIT.BAD_INPUT, message, hints)
+  }
+}
+
+export class NotAStreamError extends InputError {
+  constructor(detail: string) {
+    super('BT_NOT_STREAM', `input is not a backtory stream (${detail})`,
+      'did you pipe a plain tar or a sealed archive? make the stream with bt-scan (or open it with bt-open)')
+  }
+}
+
+export class TruncatedStreamError extends InputError {
+  constructor(detail: string) {
+    super('BT_TRUNCATED', `stream is truncated: ${detail}`,
+      'the stage that produced it probably failed; look for its error above, and do not trust this copy')
+  }
+}
+
+export class TrailingDataError extends InputError {
+  constructor(detail: string) {
+    super('BT_TRAILING', `data after the end of the stream: ${detail}`,
+      'two streams were concatenated or the file was appended to; the stream itself is intact up to its trailer')
+  }
+}
+
+export class DigestMismatchError extends InputError {
+  constructor(where: string) {
+    super('BT_DIGEST', `stream is corrupt: chain digest mismatch at ${where}`,
+      'a byte changed in storage or in transit; fetch the archive again or restore from another copy')
+  }
+}
+
+export class VersionError extends InputError {
+  constructor(version: string) {
+    super('BT_VERSION', `unsupported stream version ${JSON.stringify(version)} (this backtory reads version 1)`,
+      'the stream was written by a newer backtory; restore with that version')
+  }
+}
+
+export class FrameSizeError extends InputError {
+  constructor(what: string, size: number, limit: number) {
+    super('BT_FRAME_SIZE', `${what} of ${size} bytes exceeds the limit of ${limit} bytes`,
+      'the stream is corrupt or hostile; if it is genuine, raise the limit with BT_MAX_HEADER')
+  }
+}
+
+export class FrameError extends InputError {
+  constructor(where: string, detail: string) {
+    super('BT_FRAME', `malformed frame at ${where}: ${detail}`,
+      'the stream is corrupt; fetch it again or restore from another copy')
+  }
+}
+
+export class UnsafePathError extends InputError {
+  constructor(path: string, detail: string) {
+    super('BT_UNSAFE_PATH', `refusing entry ${JSON.stringify(path)}: ${detail}`,
+      'the archive is hostile or corrupt; nothing was written outside the target directory')
+  }
+}
+
+const ioHints: Record<string, string> = {
+  ENOSPC: 'the filesystem is full: free space (df -h) and run again',
+  EDQUOT: 'the disk quota is exhausted: raise it or free space and run again',
+  EACCES: 'check the permissions, or run as a user who may read and write there',
+  EPERM: 'the operation needs more privilege: run as root, or skip owners with --numeric-owner off',
+  EROFS: 'the filesystem is mounted read-only',
+  ENOENT: 'check the path',
+}
+
+/** An operating-system failure, with the path it concerns and a remedy when one is known. */
+export class IoError extends BtError {
+  constructor(what: string, cause: NodeJS.ErrnoException) {
+    const errno = cause.code ?? 'EIO'
+    const hint = ioHints[errno]
+    super(`BT_IO_${errno}`, EXIT.FAILURE, `${what}: ${describeErrno(cause)}`, hint ? [hint] : [], cause)
+  }
+}
+
+export function describeErrno(err: NodeJS.ErrnoException): string {
+  const m = /^[A-Z]+: ([^,]+)/.exec(err.message)
+  return m ? `${m[1]} (${err.code})` : err.message
+}
+
+export function isErrno(err: unknown, ...codes: string[]): err is NodeJS.ErrnoException {
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' &&
+    codes.includes((err as NodeJS.ErrnoException).code as string)
+}

@@ -1,0 +1,227 @@
+// The typed view of a backtory stream. Every `BACKTORY.*` key is decoded here,
+// once, into the Frame union; nothing else in the code looks at pax keys or names.
+import { FrameError, VersionError } from '../errors.js'
+import { type PaxRecords, type Ustar } from './tarblock.js'
+
+export const STREAM_VERSION = '1'
+const MAX_OCTAL_SIZE = 0o77777777777
+
+export interface Time {
+  sec: number
+  nsec: number
+}
+
+export type EntryType = 'file' | 'hardlink' | 'symlink' | 'chardev' | 'blockdev' | 'directory' | 'fifo'
+
+export interface EntryMeta {
+  /** Relative to the scanned root; "." is the root itself; never a trailing slash. */
+  path: string
+  type: EntryType
+  /** Permission bits including setuid, setgid and sticky (07777). */
+  mode: number
+  uid: number
+  gid: number
+  uname: string
+  gname: string
+  mtime: Time
+  ctime?: Time
+  /** Logical size of a regular file; 0 for every other type. */
+  size: number
+  linkpath?: string
+  devmajor?: number
+  devminor?: number
+  ino?: string
+  dev?: string
+  xattrs: Array<[string, Buffer]>
+  /** Data segments [offset, length] of a sparse file; everything else is a hole. */
+  sparse?: Array<[number, number]>
+}
+
+export interface StreamInfo {
+  version: string
+  producer: string
+  host: string
+  source: string
+  /** What the stream holds: "full" for a complete tree. */
+  stream: string
+  time: string
+  id: string
+}
+
+export interface HeaderFrame { kind: 'header'; info: StreamInfo }
+export interface EntryFrame {
+  kind: 'entry'
+  meta: EntryMeta
+  /** The content of a regular file (holes excluded), to be read before the next frame. */
+  body: AsyncIterable<Buffer>
+}
+export interface IncompleteFrame { kind: 'incomplete'; path: string; reason: string }
+export interface TrailerFrame {
+  kind: 'trailer'
+  entries: number
+  bytes: number
+  chain: string
+  incomplete: number
+}
+export type Frame = HeaderFrame | EntryFrame | IncompleteFrame | TrailerFrame
+
+const TYPEFLAG: Record<EntryType, string> = {
+  file: '0', hardlink: '1', symlink: '2', chardev: '3', blockdev: '4', directory: '5', fifo: '6',
+}
+const TYPE_OF: Record<string, EntryType> = Object.fromEntries(
+  Object.entries(TYPEFLAG).map(([t, f]) => [f, t as EntryType]))
+
+export function typeflagOf(type: EntryType): string {
+  return TYPEFLAG[type]
+}
+
+export function formatTime(t: Time): string {
+  if (t.nsec === 0) return String(t.sec)
+  return `${t.sec}.${String(t.nsec).padStart(9, '0')}`
+}
+
+export function parseTime(s: string, where: string): Time {
+  const m = /^(-?[0-9]+)(?:\.([0-9]{1,9})[0-9]*)?$/.exec(s)
+  if (!m) throw new FrameError(where, `bad time ${JSON.stringify(s)}`)
+  return { sec: Number(m[1]), nsec: m[2] ? Number(m[2].padEnd(9, '0')) : 0 }
+}
+
+/** The pax records of an entry, in a fixed order so that output is deterministic. */
+export function entryRecords(meta: EntryMeta, stored: number, chain: string): Array<[string, string | Buffer]> {
+  const r: Array<[string, string | Buffer]> = []
+  // The ustar size field ends at 8 GiB - 1; beyond that only the pax record holds the truth.
+  if (stored > MAX_OCTAL_SIZE) r.push(['size', String(stored)])
+  if (meta.sparse) {
+    r.push(['GNU.sparse.major', '1'], ['GNU.sparse.minor', '0'],
+      ['GNU.sparse.name', meta.path], ['GNU.sparse.realsize', String(meta.size)])
+  } else {
+    r.push(['path', meta.path])
+  }
+  if (meta.linkpath !== undefined) r.push(['linkpath', meta.linkpath])
+  r.push(['uid', String(meta.uid)], ['gid', String(meta.gid)])
+  if (Buffer.byteLength(meta.uname) > 31) r.push(['uname', meta.uname])
+  if (Buffer.byteLength(meta.gname) > 31) r.push(['gname', meta.gname])
+  r.push(['mtime', formatTime(meta.mtime)])
+  if (meta.ctime) r.push(['BACKTORY.ctime', formatTime(meta.ctime)])
+  if (meta.dev !== undefined) r.push(['BACKTORY.dev', meta.dev])
+  if (meta.ino !== undefined) r.push(['BACKTORY.ino', meta.ino])
+  for (const [name, value] of meta.xattrs) r.push([`SCHILY.xattr.${name}`, value])
+  r.push(['BACKTORY.chain', chain])
+  return r
+}
+
+function text(pax: PaxRecords, key: string): string | undefined {
+  return pax.get(key)?.toString('utf8')
+}
+
+function int(pax: PaxRecords, key: string, fallback: number, where: string): number {
+  const v = text(pax, key)
+  if (v === undefined) return fallback
+  if (!/^[0-9]+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new FrameError(where, `bad ${key} ${JSON.stringify(v)}`)
+  return Number(v)
+}
+
+export function decodeEntry(u: Ustar, pax: PaxRecords, where: string): EntryMeta {
+  const type = TYPE_OF[u.typeflag]
+  if (!type) throw new FrameError(where, `unsupported tar entry type ${JSON.stringify(u.typeflag)}`)
+  const sparse = text(pax, 'GNU.sparse.major') !== undefined
+  if (sparse && (text(pax, 'GNU.sparse.major') !== '1' || text(pax, 'GNU.sparse.minor') !== '0')) {
+    throw new FrameError(where, 'only GNU sparse format 1.0 is supported')
+  }
+  const rawPath = (sparse ? text(pax, 'GNU.sparse.name') : undefined) ?? text(pax, 'path') ?? u.name
+  const path = rawPath.replace(/\/+$/, '') || (rawPath.startsWith('/') ? '/' : '.')
+  const mtimeText = text(pax, 'mtime')
+  const ctimeText = text(pax, 'BACKTORY.ctime')
+  const xattrs: Array<[string, Buffer]> = []
+  for (const [k, v] of pax) if (k.startsWith('SCHILY.xattr.')) xattrs.push([k.slice(13), v])
+  const meta: EntryMeta = {
+    path,
+    type,
+    mode: u.mode & 0o7777,
+    uid: int(pax, 'uid', u.uid, where),
+    gid: int(pax, 'gid', u.gid, where),
+    uname: text(pax, 'uname') ?? u.uname,
+    gname: text(pax, 'gname') ?? u.gname,
+    mtime: mtimeText === undefined ? { sec: u.mtime, nsec: 0 } : parseTime(mtimeText, where),
+    size: type === 'file' ? (sparse ? int(pax, 'GNU.sparse.realsize', 0, where) : storedSize(u, pax, where)) : 0,
+    xattrs,
+  }
+  if (ctimeText !== undefined) meta.ctime = parseTime(ctimeText, where)
+  const linkpath = text(pax, 'linkpath') ?? (u.linkname || undefined)
+  if (type === 'symlink' || type === 'hardlink') {
+    if (linkpath === undefined) throw new FrameError(where, `${type} without a target`)
+    meta.linkpath = linkpath
+  }
+  if (type === 'chardev' || type === 'blockdev') {
+    meta.devmajor = u.devmajor
+    meta.devminor = u.devminor
+  }
+  const dev = text(pax, 'BACKTORY.dev')
+  const ino = text(pax, 'BACKTORY.ino')
+  if (dev !== undefined) meta.dev = dev
+  if (ino !== undefined) meta.ino = ino
+  if (sparse) meta.sparse = [] // filled from the map that opens the data
+  return meta
+}
+
+export function encodeHeaderRecords(info: StreamInfo): Array<[string, string]> {
+  return [
+    ['BACKTORY.kind', 'header'], ['BACKTORY.v', info.version], ['BACKTORY.producer', info.producer],
+    ['BACKTORY.host', info.host], ['BACKTORY.source', info.source], ['BACKTORY.stream', info.stream],
+    ['BACKTORY.time', info.time], ['BACKTORY.id', info.id],
+  ]
+}
+
+export function encodeTrailerRecords(t: Omit<TrailerFrame, 'kind'>): Array<[string, string]> {
+  return [
+    ['BACKTORY.kind', 'trailer'], ['BACKTORY.entries', String(t.entries)], ['BACKTORY.incomplete', String(t.incomplete)],
+    ['BACKTORY.bytes', String(t.bytes)], ['BACKTORY.chain', t.chain],
+  ]
+}
+
+export function encodeIncompleteRecords(path: string, reason: string, chain: string): Array<[string, string]> {
+  return [['BACKTORY.kind', 'incomplete'], ['BACKTORY.path', path], ['BACKTORY.reason', reason], ['BACKTORY.chain', chain]]
+}
+
+/** Decodes a global (typeflag g) frame: header, incomplete note or trailer. */
+export function decodeGlobal(pax: PaxRecords, where: string): HeaderFrame | IncompleteFrame | TrailerFrame {
+  const kind = text(pax, 'BACKTORY.kind')
+  const need = (key: string): string => {
+    const v = text(pax, key)
+    if (v === undefined) throw new FrameError(where, `${kind ?? 'global'} frame lacks ${key}`)
+    return v
+  }
+  switch (kind) {
+    case 'header': {
+      const version = need('BACKTORY.v')
+      if (version !== STREAM_VERSION) throw new VersionError(version)
+      return {
+        kind, info: {
+          version, producer: need('BACKTORY.producer'), host: need('BACKTORY.host'),
+          source: need('BACKTORY.source'), stream: need('BACKTORY.stream'), time: need('BACKTORY.time'),
+          id: need('BACKTORY.id'),
+        },
+      }
+    }
+    case 'incomplete':
+      return { kind, path: need('BACKTORY.path'), reason: need('BACKTORY.reason') }
+    case 'trailer':
+      return {
+        kind, entries: int(pax, 'BACKTORY.entries', -1, where), incomplete: int(pax, 'BACKTORY.incomplete', 0, where),
+        bytes: int(pax, 'BACKTORY.bytes', -1, where), chain: need('BACKTORY.chain'),
+      }
+    case undefined:
+      throw new FrameError(where, 'global header without BACKTORY.kind')
+    default:
+      throw new FrameError(where, `unknown frame kind ${JSON.stringify(kind)}`)
+  }
+}
+
+/** Bytes of data that follow the entry's ustar header (sparse map included). */
+export function storedSize(u: Ustar, pax: PaxRecords, where: string): number {
+  return int(pax, 'size', u.size, where)
+}
+
+export function chainOf(pax: PaxRecords): string | undefined {
+  return text(pax, 'BACKTORY.chain')
+}

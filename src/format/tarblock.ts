@@ -1,0 +1,175 @@
+// Pure codec for the two tar building blocks backtory uses: the 512-byte ustar
+// header and the pax extended-header body. No I/O; the reader and writer own that.
+import { FrameError, FrameSizeError } from '../errors.js'
+
+export const BLOCK = 512
+export const ZERO_BLOCK = Buffer.alloc(BLOCK)
+
+export type Typeflag = '0' | '1' | '2' | '3' | '4' | '5' | '6' | 'x' | 'g'
+
+export interface Ustar {
+  name: string
+  mode: number
+  uid: number
+  gid: number
+  size: number
+  mtime: number
+  typeflag: string
+  linkname: string
+  uname: string
+  gname: string
+  devmajor: number
+  devminor: number
+}
+
+/** Field offsets and widths of POSIX ustar (pax interchange format). */
+const F = {
+  name: [0, 100], mode: [100, 8], uid: [108, 8], gid: [116, 8], size: [124, 12], mtime: [136, 12],
+  chksum: [148, 8], typeflag: [156, 1], linkname: [157, 100], magic: [257, 6], version: [263, 2],
+  uname: [265, 32], gname: [297, 32], devmajor: [329, 8], devminor: [337, 8], prefix: [345, 155],
+} as const
+
+function putString(b: Buffer, [off, len]: readonly [number, number], s: string): void {
+  // Overlong values are cut here on purpose: the pax record carries the real one.
+  const bytes = Buffer.from(s, 'utf8')
+  bytes.copy(b, off, 0, Math.min(len, bytes.length))
+}
+
+function putOctal(b: Buffer, [off, len]: readonly [number, number], n: number): void {
+  // Values too large for the field are clamped; the pax record carries the real one.
+  const max = 8 ** (len - 1) - 1
+  const s = Math.min(Math.max(0, Math.trunc(n)), max).toString(8).padStart(len - 1, '0')
+  b.write(s, off, len - 1, 'ascii')
+  b[off + len - 1] = 0
+}
+
+function getString(b: Buffer, [off, len]: readonly [number, number]): string {
+  const end = b.indexOf(0, off)
+  return b.toString('utf8', off, end === -1 || end > off + len ? off + len : end)
+}
+
+function getOctal(b: Buffer, [off, len]: readonly [number, number], field: string): number {
+  if (b[off]! & 0x80) {
+    // GNU base-256: accepted for reading so that GNU tar output of huge values parses.
+    let n = 0
+    for (let i = off + 1; i < off + len; i++) n = n * 256 + b[i]!
+    return n
+  }
+  const s = b.toString('ascii', off, off + len).replace(/[\0 ]+$/, '').replace(/^[\0 ]+/, '')
+  if (s === '') return 0
+  if (!/^[0-7]+$/.test(s)) throw new FrameError('ustar header', `field ${field} is not octal`)
+  return parseInt(s, 8)
+}
+
+function checksum(b: Buffer): number {
+  let sum = 8 * 0x20 // the chksum field counts as eight spaces
+  for (let i = 0; i < BLOCK; i++) if (i < 148 || i >= 156) sum += b[i]!
+  return sum
+}
+
+/** Splits a path into ustar prefix/name when it fits, so pax-unaware readers still see it. */
+function splitName(path: string): [string, string] {
+  const bytes = Buffer.byteLength(path)
+  if (bytes <= 100) return ['', path]
+  for (let i = path.indexOf('/'); i !== -1; i = path.indexOf('/', i + 1)) {
+    const prefix = path.slice(0, i)
+    const name = path.slice(i + 1)
+    if (Buffer.byteLength(prefix) <= 155 && Buffer.byteLength(name) <= 100 && name !== '') return [prefix, name]
+  }
+  return ['', path]
+}
+
+export function encodeUstar(h: Ustar): Buffer {
+  const b = Buffer.alloc(BLOCK)
+  const [prefix, name] = splitName(h.name)
+  putString(b, F.name, name)
+  putString(b, F.prefix, prefix)
+  putOctal(b, F.mode, h.mode & 0o7777)
+  putOctal(b, F.uid, h.uid)
+  putOctal(b, F.gid, h.gid)
+  putOctal(b, F.size, h.size)
+  putOctal(b, F.mtime, h.mtime)
+  b.write(h.typeflag, F.typeflag[0], 1, 'ascii')
+  putString(b, F.linkname, h.linkname)
+  b.write('ustar\x0000', F.magic[0], 8, 'binary')
+  putString(b, F.uname, h.uname)
+  putString(b, F.gname, h.gname)
+  putOctal(b, F.devmajor, h.devmajor)
+  putOctal(b, F.devminor, h.devminor)
+  const sum = checksum(b).toString(8).padStart(6, '0')
+  b.write(`${sum}\0 `, F.chksum[0], 8, 'ascii')
+  return b
+}
+
+export function decodeUstar(b: Buffer, where: string): Ustar {
+  const stored = getOctal(b, F.chksum, 'chksum')
+  if (stored !== checksum(b)) throw new FrameError(where, 'ustar header checksum mismatch')
+  const magic = b.toString('binary', F.magic[0], F.magic[0] + 6)
+  if (magic !== 'ustar\0' && magic !== 'ustar ') throw new FrameError(where, 'not a ustar header')
+  const prefix = magic === 'ustar\0' ? getString(b, F.prefix) : ''
+  const name = getString(b, F.name)
+  return {
+    name: prefix ? `${prefix}/${name}` : name,
+    mode: getOctal(b, F.mode, 'mode'),
+    uid: getOctal(b, F.uid, 'uid'),
+    gid: getOctal(b, F.gid, 'gid'),
+    size: getOctal(b, F.size, 'size'),
+    mtime: getOctal(b, F.mtime, 'mtime'),
+    typeflag: String.fromCharCode(b[F.typeflag[0]]!) === '\0' ? '0' : String.fromCharCode(b[F.typeflag[0]]!),
+    linkname: getString(b, F.linkname),
+    uname: getString(b, F.uname),
+    gname: getString(b, F.gname),
+    devmajor: getOctal(b, F.devmajor, 'devmajor'),
+    devminor: getOctal(b, F.devminor, 'devminor'),
+  }
+}
+
+export function isZeroBlock(b: Buffer): boolean {
+  return b.equals(ZERO_BLOCK)
+}
+
+/** Bytes needed to pad `size` up to a whole block. */
+export function padding(size: number): number {
+  const r = size % BLOCK
+  return r === 0 ? 0 : BLOCK - r
+}
+
+export type PaxRecords = Map<string, Buffer>
+
+/** Encodes pax records "<len> <key>=<value>\n"; values are raw bytes (xattrs need that). */
+export function encodePax(records: Iterable<[string, string | Buffer]>): Buffer {
+  const parts: Buffer[] = []
+  for (const [key, value] of records) {
+    const v = typeof value === 'string' ? Buffer.from(value, 'utf8') : value
+    const rest = Buffer.byteLength(key) + v.length + 3 // ' ' '=' '\n'
+    let len = rest + String(rest).length
+    if (String(len).length !== String(rest).length) len = rest + String(len).length
+    parts.push(Buffer.from(`${len} ${key}=`, 'utf8'), v, Buffer.from('\n'))
+  }
+  return Buffer.concat(parts)
+}
+
+export function decodePax(body: Buffer, where: string): PaxRecords {
+  const out: PaxRecords = new Map()
+  let off = 0
+  while (off < body.length) {
+    const sp = body.indexOf(0x20, off)
+    if (sp === -1 || sp - off > 20) throw new FrameError(where, 'pax record without a length')
+    const lenText = body.toString('ascii', off, sp)
+    if (!/^[1-9][0-9]*$/.test(lenText)) throw new FrameError(where, `pax record length ${JSON.stringify(lenText)}`)
+    const len = Number(lenText)
+    const end = off + len
+    if (end > body.length || body[end - 1] !== 0x0a) throw new FrameError(where, 'pax record overruns its header')
+    const eq = body.indexOf(0x3d, sp + 1)
+    if (eq === -1 || eq >= end) throw new FrameError(where, 'pax record without "="')
+    const key = body.toString('utf8', sp + 1, eq)
+    // Later records override earlier ones, as POSIX says.
+    out.set(key, body.subarray(eq + 1, end - 1))
+    off = end
+  }
+  return out
+}
+
+export function checkPaxSize(size: number, limit: number): void {
+  if (size > limit) throw new FrameSizeError('pax extended header', size, limit)
+}

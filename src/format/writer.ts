@@ -1,0 +1,126 @@
+// Encodes frames to bytes and keeps the running chain digest. Pure apart from
+// hashing: callers decide where the bytes go, so every tool shares one encoder.
+import { createHash, type Hash } from 'node:crypto'
+import {
+  type EntryMeta, type StreamInfo, encodeHeaderRecords, encodeIncompleteRecords, encodeTrailerRecords,
+  entryRecords, typeflagOf,
+} from './frame.js'
+import { dataBytes, encodeSparseMap } from './sparse.js'
+import { BLOCK, ZERO_BLOCK, encodePax, encodeUstar, padding } from './tarblock.js'
+
+export class StreamEncoder {
+  private readonly hash: Hash = createHash('sha256')
+  private bytes = 0
+  private entries = 0
+  private incompletes = 0
+  private owed = 0
+  private stored = 0
+  private started = false
+  private ended = false
+
+  header(info: StreamInfo): Buffer {
+    if (this.started) throw new Error('header written twice')
+    this.started = true
+    return this.emit(globalFrame('BACKTORY.header', encodePax(encodeHeaderRecords(info)), Date.parse(info.time) / 1000))
+  }
+
+  /** Header blocks of an entry; then exactly the entry's data bytes must follow via data(). */
+  entry(meta: EntryMeta): Buffer {
+    this.expectBody()
+    const content = meta.type === 'file' ? (meta.sparse ? dataBytes(meta.sparse) : meta.size) : 0
+    const map = meta.sparse ? encodeSparseMap(meta.sparse) : undefined
+    this.stored = content + (map?.length ?? 0)
+    const pax = encodePax(entryRecords(meta, this.stored, this.chain()))
+    const name = meta.sparse ? sparseName(meta.path) : meta.type === 'directory' ? `${meta.path}/` : meta.path
+    const parts = [
+      encodeUstar(ustarFor('x', paxName(meta.path), pax.length, meta.mtime.sec)), pad(pax),
+      encodeUstar({
+        name, mode: meta.mode, uid: meta.uid, gid: meta.gid, size: this.stored, mtime: meta.mtime.sec,
+        typeflag: typeflagOf(meta.type), linkname: meta.linkpath ?? '', uname: meta.uname, gname: meta.gname,
+        devmajor: meta.devmajor ?? 0, devminor: meta.devminor ?? 0,
+      }),
+    ]
+    if (map) parts.push(map)
+    this.entries++
+    this.owed = content
+    return this.emit(Buffer.concat(parts))
+  }
+
+  data(chunk: Buffer): Buffer {
+    if (chunk.length > this.owed) throw new Error(`entry data overruns its size by ${chunk.length - this.owed} bytes`)
+    this.owed -= chunk.length
+    return this.emit(chunk)
+  }
+
+  /** Closes the current entry's data with block padding. */
+  endEntry(): Buffer {
+    if (this.owed !== 0) throw new Error(`entry data is ${this.owed} bytes short`)
+    const p = padding(this.stored)
+    this.stored = 0
+    return this.emit(p ? ZERO_BLOCK.subarray(0, p) : Buffer.alloc(0))
+  }
+
+  incomplete(path: string, reason: string): Buffer {
+    this.expectBody()
+    this.incompletes++
+    return this.emit(globalFrame('BACKTORY.incomplete', encodePax(encodeIncompleteRecords(path, reason, this.chain())), 0))
+  }
+
+  /** Trailer frame plus the end-of-archive marker: nothing may follow. */
+  trailer(): Buffer {
+    this.expectBody()
+    this.ended = true
+    const body = encodePax(encodeTrailerRecords({
+      entries: this.entries, incomplete: this.incompletes, bytes: this.bytes, chain: this.chain(),
+    }))
+    return this.emit(Buffer.concat([globalFrame('BACKTORY.trailer', body, 0), ZERO_BLOCK, ZERO_BLOCK]))
+  }
+
+  get incompleteCount(): number {
+    return this.incompletes
+  }
+
+  private chain(): string {
+    return this.hash.copy().digest('hex')
+  }
+
+  private expectBody(): void {
+    if (!this.started || this.ended) throw new Error('frame outside header..trailer')
+    if (this.owed !== 0 || this.stored !== 0) throw new Error('previous entry not finished')
+  }
+
+  private emit(b: Buffer): Buffer {
+    this.hash.update(b)
+    this.bytes += b.length
+    return b
+  }
+}
+
+function ustarFor(typeflag: string, name: string, size: number, mtime: number) {
+  return {
+    name, mode: 0o644, uid: 0, gid: 0, size, mtime: Math.max(0, Math.trunc(mtime)), typeflag, linkname: '',
+    uname: '', gname: '', devmajor: 0, devminor: 0,
+  }
+}
+
+function globalFrame(name: string, body: Buffer, mtime: number): Buffer {
+  return Buffer.concat([encodeUstar(ustarFor('g', name, body.length, mtime)), pad(body)])
+}
+
+function pad(b: Buffer): Buffer {
+  const p = padding(b.length)
+  return p ? Buffer.concat([b, ZERO_BLOCK.subarray(0, p)]) : b
+}
+
+/** GNU tar's naming for pax headers, so tools that show them print something sane. */
+function paxName(path: string): string {
+  const slash = path.lastIndexOf('/')
+  return slash === -1 ? `PaxHeaders/${path}` : `${path.slice(0, slash)}/PaxHeaders/${path.slice(slash + 1)}`
+}
+
+function sparseName(path: string): string {
+  const slash = path.lastIndexOf('/')
+  return slash === -1 ? `GNUSparseFile.0/${path}` : `${path.slice(0, slash)}/GNUSparseFile.0/${path.slice(slash + 1)}`
+}
+
+export { BLOCK }

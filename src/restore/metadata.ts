@@ -1,0 +1,43 @@
+// Applies an entry's metadata to a restored object that is not yet in place.
+// Order matters: chown clears setuid bits and an ACL rewrites group bits, so
+// owners first, then xattrs, then the mode, then the times.
+import { chmodSync, lchownSync } from 'node:fs'
+import { type EntryMeta } from '../format/frame.js'
+import { type IdMaps } from '../scan/ids.js'
+import { sys } from '../sys/native.js'
+
+export interface MetaOptions {
+  /** Restore owners (only root can). */
+  sameOwner: boolean
+  /** Use the ids in the stream, not the names looked up on this system. */
+  numericOwner: boolean
+  ids: IdMaps
+  warn(message: string): void
+}
+
+export function ownerOf(meta: EntryMeta, o: MetaOptions): [number, number] {
+  if (o.numericOwner) return [meta.uid, meta.gid]
+  const uid = meta.uname ? o.ids.uidOf(meta.uname) : undefined
+  const gid = meta.gname ? o.ids.gidOf(meta.gname) : undefined
+  return [uid ?? meta.uid, gid ?? meta.gid]
+}
+
+export function applyOwnerAndXattrs(abs: string, meta: EntryMeta, o: MetaOptions): void {
+  if (o.sameOwner) {
+    const [uid, gid] = ownerOf(meta, o)
+    lchownSync(abs, uid, gid)
+  }
+  for (const [name, value] of meta.xattrs) {
+    try {
+      sys().setXattr(abs, name, value)
+    } catch (err) {
+      o.warn(`cannot restore extended attribute ${name} of ${JSON.stringify(meta.path)}: ${(err as Error).message}`)
+    }
+  }
+}
+
+export function applyModeAndTimes(abs: string, meta: EntryMeta): void {
+  // A symlink's mode is meaningless on Linux and chmod would follow it.
+  if (meta.type !== 'symlink') chmodSync(abs, meta.mode)
+  sys().lutimens(abs, meta.mtime.sec, meta.mtime.nsec, meta.mtime.sec, meta.mtime.nsec)
+}

@@ -1,0 +1,64 @@
+// Turns lstat/fstat results into the stream's EntryMeta: type, full mode,
+// owners with names, nanosecond times, device numbers and extended attributes.
+import { type BigIntStats, readlinkSync } from 'node:fs'
+import { type EntryMeta, type EntryType, type Time } from '../format/frame.js'
+import { sys } from '../sys/native.js'
+import { type IdMaps } from './ids.js'
+
+const NS = 1_000_000_000n
+
+export function timeOf(ns: bigint): Time {
+  let sec = ns / NS
+  let nsec = ns % NS
+  if (nsec < 0n) {
+    nsec += NS
+    sec -= 1n
+  }
+  return { sec: Number(sec), nsec: Number(nsec) }
+}
+
+export function typeOf(st: BigIntStats): EntryType | undefined {
+  if (st.isFile()) return 'file'
+  if (st.isDirectory()) return 'directory'
+  if (st.isSymbolicLink()) return 'symlink'
+  if (st.isCharacterDevice()) return 'chardev'
+  if (st.isBlockDevice()) return 'blockdev'
+  if (st.isFIFO()) return 'fifo'
+  return undefined // socket: cannot be backed up, a server recreates it
+}
+
+export function readXattrs(abs: string, warn: (m: string) => void, rel: string): Array<[string, Buffer]> {
+  const out: Array<[string, Buffer]> = []
+  let names: string[]
+  try {
+    names = sys().listXattr(abs).sort()
+  } catch (err) {
+    warn(`cannot list extended attributes of ${JSON.stringify(rel)}: ${(err as Error).message}`)
+    return out
+  }
+  for (const name of names) {
+    try {
+      out.push([name, sys().getXattr(abs, name)])
+    } catch (err) {
+      // ENODATA: removed between list and get, which is just a change during the scan.
+      if ((err as NodeJS.ErrnoException).code !== 'ENODATA') {
+        warn(`cannot read extended attribute ${name} of ${JSON.stringify(rel)}: ${(err as Error).message}`)
+      }
+    }
+  }
+  return out
+}
+
+export function metaOf(rel: string, abs: string, st: BigIntStats, type: EntryType, ids: IdMaps,
+  warn: (m: string) => void): EntryMeta {
+  const uid = Number(st.uid)
+  const gid = Number(st.gid)
+  const meta: EntryMeta = {
+    path: rel, type, mode: Number(st.mode) & 0o7777, uid, gid, uname: ids.userName(uid), gname: ids.groupName(gid),
+    mtime: timeOf(st.mtimeNs), ctime: timeOf(st.ctimeNs), size: type === 'file' ? Number(st.size) : 0,
+    dev: String(st.dev), ino: String(st.ino), xattrs: readXattrs(abs, warn, rel),
+  }
+  if (type === 'symlink') meta.linkpath = readlinkSync(abs, 'utf8')
+  if (type === 'chardev' || type === 'blockdev') [meta.devmajor, meta.devminor] = sys().devSplit(Number(st.rdev))
+  return meta
+}

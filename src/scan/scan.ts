@@ -1,0 +1,134 @@
+// bt-scan's engine: walks a tree and encodes every entry into a backtory
+// stream. A sync generator of Buffers; the caller supplies backpressure by
+// pulling (Readable.from), so memory stays constant whatever the tree.
+import { type BigIntStats, closeSync } from 'node:fs'
+import { isErrno } from '../errors.js'
+import { type EntryMeta, type StreamInfo } from '../format/frame.js'
+import { StreamEncoder } from '../format/writer.js'
+import { type Excluder } from './exclude.js'
+import { changedSince, dataSegments, openRegular, readRanges } from './content.js'
+import { type IdMaps } from './ids.js'
+import { metaOf, typeOf } from './meta.js'
+import { type WalkItem, walk } from './walk.js'
+
+export interface ScanOptions {
+  root: string
+  info: StreamInfo
+  exclude: Excluder
+  oneFileSystem: boolean
+  excludeCaches: boolean
+  ids: IdMaps
+  /** A recoverable problem: counted, and the run ends with exit 3. */
+  warn(message: string): void
+  /** Worth telling, not a problem (a skipped socket). */
+  notice(message: string): void
+}
+
+/** Gathers small buffers so that 100k tiny files do not become 300k pipe writes. */
+class Batcher {
+  private parts: Buffer[] = []
+  private size = 0;
+
+  *push(b: Buffer): Generator<Buffer> {
+    if (b.length >= 1 << 16) {
+      yield* this.flush()
+      yield b
+      return
+    }
+    this.parts.push(b)
+    this.size += b.length
+    if (this.size >= 1 << 18) yield* this.flush()
+  }
+
+  *flush(): Generator<Buffer> {
+    if (this.size === 0) return
+    const out = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.size)
+    this.parts = []
+    this.size = 0
+    yield out
+  }
+}
+
+export function* scanStream(opts: ScanOptions): Generator<Buffer> {
+  const enc = new StreamEncoder()
+  const out = new Batcher()
+  const links = new Map<string, string>()
+  yield* out.push(enc.header(opts.info))
+
+  const linkTarget = (item: WalkItem, st: BigIntStats): string | undefined => {
+    if (st.nlink < 2n || st.isDirectory()) return undefined
+    const key = `${st.dev}:${st.ino}`
+    const first = links.get(key)
+    if (first === undefined) links.set(key, item.rel)
+    return first
+  }
+
+  for (const item of walk(opts.root, { ...opts })) {
+    const type = typeOf(item.st)
+    if (!type) {
+      opts.notice(`skipped socket ${JSON.stringify(item.rel)}`)
+      continue
+    }
+    if (type === 'file') {
+      yield* regularFile(item)
+      continue
+    }
+    let meta: EntryMeta
+    try {
+      meta = metaOf(item.rel, item.abs, item.st, type, opts.ids, opts.warn)
+    } catch (err) {
+      vanishedOrUnreadable(item.rel, err)
+      continue
+    }
+    const first = linkTarget(item, item.st)
+    if (first !== undefined) Object.assign(meta, { type: 'hardlink', linkpath: first, devmajor: undefined, devminor: undefined })
+    yield* out.push(enc.entry(meta))
+    yield* out.push(enc.endEntry())
+  }
+  yield* out.push(enc.trailer())
+  yield* out.flush()
+
+  function vanishedOrUnreadable(rel: string, err: unknown): void {
+    if (isErrno(err, 'ENOENT')) opts.warn(`${JSON.stringify(rel)} vanished during the scan`)
+    else opts.warn(`cannot read ${JSON.stringify(rel)}: ${(err as Error).message}`)
+  }
+
+  function* regularFile(item: WalkItem): Generator<Buffer> {
+    let opened
+    try {
+      opened = openRegular(item.abs)
+    } catch (err) {
+      vanishedOrUnreadable(item.rel, err)
+      return
+    }
+    const { fd, st } = opened
+    try {
+      if (!st.isFile() || st.ino !== item.st.ino) {
+        opts.warn(`${JSON.stringify(item.rel)} was replaced during the scan; skipped`)
+        return
+      }
+      const meta = metaOf(item.rel, item.abs, st, 'file', opts.ids, opts.warn)
+      const first = linkTarget(item, st)
+      if (first !== undefined) {
+        Object.assign(meta, { type: 'hardlink', linkpath: first, size: 0 })
+        yield* out.push(enc.entry(meta))
+        yield* out.push(enc.endEntry())
+        return
+      }
+      const sparse = dataSegments(fd, st)
+      if (sparse) meta.sparse = sparse
+      yield* out.push(enc.entry(meta))
+      const reader = readRanges(fd, sparse ?? [[0, meta.size]])
+      let r = reader.next()
+      for (; !r.done; r = reader.next()) yield* out.push(enc.data(r.value))
+      yield* out.push(enc.endEntry())
+      const reason = r.value ?? (changedSince(st, fd) ? 'changed while being read' : undefined)
+      if (reason) {
+        opts.warn(`${JSON.stringify(item.rel)} ${reason}; its copy in the stream is marked incomplete`)
+        yield* out.push(enc.incomplete(item.rel, reason))
+      }
+    } finally {
+      closeSync(fd)
+    }
+  }
+}

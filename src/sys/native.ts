@@ -1,0 +1,29 @@
+// Loads the small C addon (native/sys.c) for the calls Node's fs lacks.
+import { createRequire } from 'node:module'
+import { BtError, EXIT } from '../errors.js'
+
+export interface Sys {
+  listXattr(path: string): string[]
+  getXattr(path: string, name: string): Buffer
+  setXattr(path: string, name: string, value: Buffer): void
+  /** lseek SEEK_DATA (0) or SEEK_HOLE (1); -1 when there is no more data. */
+  seek(fd: number, offset: number, which: 0 | 1): number
+  mknod(path: string, mode: number, major: number, minor: number): void
+  mkfifo(path: string, mode: number): void
+  lutimens(path: string, atimeSec: number, atimeNsec: number, mtimeSec: number, mtimeNsec: number): void
+  devSplit(dev: number): [number, number]
+}
+
+let loaded: Sys | undefined
+
+export function sys(): Sys {
+  if (loaded) return loaded
+  const require = createRequire(import.meta.url)
+  try {
+    loaded = require('../../../build/Release/backtory_sys.node') as Sys
+  } catch (err) {
+    throw new BtError('BT_NATIVE', EXIT.FAILURE, `the native helper is not built: ${(err as Error).message.split('\n')[0]}`,
+      ['run "npm ci" (or "npm rebuild") in the backtory directory; it needs g++, make and python3'])
+  }
+  return loaded
+}
