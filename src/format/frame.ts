@@ -33,6 +33,8 @@ export interface EntryMeta {
   ino?: string
   dev?: string
   xattrs: Array<[string, Buffer]>
+  /** star-format ACL text for GNU tar and bsdtar (SCHILY.acl.*); written, never read back. */
+  tarAcl?: { access?: string; default?: string }
   /** Data segments [offset, length] of a sparse file; everything else is a hole. */
   sparse?: Array<[number, number]>
 }
@@ -95,7 +97,8 @@ export function entryRecords(meta: EntryMeta, stored: number, chain: string): Ar
     r.push(['GNU.sparse.major', '1'], ['GNU.sparse.minor', '0'],
       ['GNU.sparse.name', meta.path], ['GNU.sparse.realsize', String(meta.size)])
   } else {
-    r.push(['path', meta.path])
+    // Directories keep tar's trailing slash, so `tar -t` shows them as tar would.
+    r.push(['path', meta.type === 'directory' ? `${meta.path === '.' ? '.' : meta.path}/` : meta.path])
   }
   if (meta.linkpath !== undefined) r.push(['linkpath', meta.linkpath])
   r.push(['uid', String(meta.uid)], ['gid', String(meta.gid)])
@@ -106,6 +109,8 @@ export function entryRecords(meta: EntryMeta, stored: number, chain: string): Ar
   if (meta.dev !== undefined) r.push(['BACKTORY.dev', meta.dev])
   if (meta.ino !== undefined) r.push(['BACKTORY.ino', meta.ino])
   for (const [name, value] of meta.xattrs) r.push([`SCHILY.xattr.${name}`, value])
+  if (meta.tarAcl?.access) r.push(['SCHILY.acl.access', meta.tarAcl.access])
+  if (meta.tarAcl?.default) r.push(['SCHILY.acl.default', meta.tarAcl.default])
   r.push(['BACKTORY.chain', chain])
   return r
 }

@@ -59,6 +59,8 @@ export async function* readFrames(source: AsyncIterable<Buffer | string>, opts: 
     checkPaxSize(size, maxHeader)
     const body = await src.exact(size + padding(size))
     if (body.length < size + padding(size)) throw new TruncatedStreamError(`ends inside a pax header at byte ${at}`)
+    // The trailer's padding is covered by no digest, so every pax padding must be zeros.
+    if (body.subarray(size).some((b) => b !== 0)) throw new FrameError(where(at), 'non-zero padding after a pax header')
     return decodePax(body.subarray(0, size), where(at))
   }
 

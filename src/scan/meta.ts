@@ -3,6 +3,7 @@
 import { type BigIntStats, readlinkSync } from 'node:fs'
 import { type EntryMeta, type EntryType, type Time } from '../format/frame.js'
 import { sys } from '../sys/native.js'
+import { aclText } from './acl.js'
 import { type IdMaps } from './ids.js'
 
 const NS = 1_000_000_000n
@@ -57,6 +58,13 @@ export function metaOf(rel: string, abs: string, st: BigIntStats, type: EntryTyp
     path: rel, type, mode: Number(st.mode) & 0o7777, uid, gid, uname: ids.userName(uid), gname: ids.groupName(gid),
     mtime: timeOf(st.mtimeNs), ctime: timeOf(st.ctimeNs), size: type === 'file' ? Number(st.size) : 0,
     dev: String(st.dev), ino: String(st.ino), xattrs: readXattrs(abs, warn, rel),
+  }
+  const access = meta.xattrs.find(([n]) => n === 'system.posix_acl_access')
+  const dflt = meta.xattrs.find(([n]) => n === 'system.posix_acl_default')
+  if (access || dflt) {
+    meta.tarAcl = {}
+    if (access) meta.tarAcl.access = aclText(access[1], ids)
+    if (dflt) meta.tarAcl.default = aclText(dflt[1], ids)
   }
   if (type === 'symlink') meta.linkpath = readlinkSync(abs, 'utf8')
   if (type === 'chardev' || type === 'blockdev') [meta.devmajor, meta.devminor] = sys().devSplit(Number(st.rdev))
