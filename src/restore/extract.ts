@@ -6,7 +6,7 @@ import {
   closeSync, ftruncateSync, linkSync, lstatSync, mkdirSync, openSync, renameSync, rmdirSync, symlinkSync,
   unlinkSync, writeSync, constants,
 } from 'node:fs'
-import { BtError, EXIT, IoError, isErrno } from '../errors.js'
+import { BtError, EXIT, IoError, UnsafePathError, isErrno } from '../errors.js'
 import { type EntryFrame, type Frame } from '../format/frame.js'
 import { sys } from '../sys/native.js'
 import { type MetaOptions, applyModeAndTimes, applyOwnerAndXattrs } from './metadata.js'
@@ -95,7 +95,12 @@ export async function restoreStream(frames: AsyncIterable<Frame>, o: RestoreOpti
         symlinkSync(m.linkpath!, tmp)
         break
       case 'hardlink': {
-        const target = safeRelative(m.linkpath!)
+        let target: string
+        try {
+          target = safeRelative(m.linkpath!)
+        } catch (err) {
+          throw new UnsafePathError(m.path, `its link target ${JSON.stringify(m.linkpath)} is unsafe (${(err as Error).message.replace(/^.*: /, '')})`)
+        }
         ensureDirs(o.target, parentOf(target), m.path, false)
         try {
           linkSync(absOf(target), tmp)
