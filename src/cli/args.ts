@@ -40,9 +40,12 @@ export function allOptions(spec: CliSpec): OptionSpec[] {
 export function parseArgs(argv: string[], spec: CliSpec): Parsed {
   const options = allOptions(spec)
   const unknown: string[] = []
+  // minimist reads "--no-X" as X=false, so a declared "no-X" flag is parsed as X.
+  const negated = (o: OptionSpec) => !o.arg && o.long.startsWith('no-')
   const raw = minimist(argv, {
     string: options.filter((o) => o.arg).map((o) => o.long),
-    boolean: options.filter((o) => !o.arg).map((o) => o.long),
+    boolean: options.filter((o) => !o.arg).map((o) => (negated(o) ? o.long.slice(3) : o.long)),
+    default: Object.fromEntries(options.filter(negated).map((o) => [o.long.slice(3), true])),
     alias: Object.fromEntries(options.filter((o) => o.short).map((o) => [o.long, o.short!])),
     unknown: (a) => {
       if (a.startsWith('-') && a !== '-') unknown.push(a)
@@ -54,7 +57,7 @@ export function parseArgs(argv: string[], spec: CliSpec): Parsed {
   }
   const opts: Values = {}
   for (const o of options) {
-    let v = raw[o.long] as string | string[] | boolean | undefined
+    let v = (negated(o) ? raw[o.long.slice(3)] === false || undefined : raw[o.long]) as string | string[] | boolean | undefined
     if (o.arg) {
       const list = v === undefined ? [] : Array.isArray(v) ? v : [v as string]
       if (list.some((x) => x === '')) throw new UsageError(`option --${o.long} needs a value (${o.arg})`)

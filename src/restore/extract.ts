@@ -76,6 +76,7 @@ export async function restoreStream(frames: AsyncIterable<Frame>, o: RestoreOpti
       return {
         commit: () => fsCall(`cannot create directory ${JSON.stringify(rel)}`, () => {
           const abs = absOf(rel)
+          ensureDirs(o.target, parentOf(rel), m.path, true)
           makeDir(abs)
           applyOwnerAndXattrs(abs, m, o)
           dirs.push({ rel, abs, frame: f })

@@ -1,0 +1,532 @@
+// Generates the backtory-stream(5) test vectors, test/vectors/stream_<case>.
+//
+//   node dist/scripts/gen-vectors.js test/vectors            write them (and drop stale stream_* files)
+//   node dist/scripts/gen-vectors.js --check test/vectors    exit 1 if the files on disk differ
+//
+// Deterministic: a fixed StreamInfo, metadata written out by hand, content
+// from a seeded xorshift PRNG. No clock, no filesystem reads, no randomness.
+//
+// Vector file format (CCTV style, one failure per file):
+//
+//   expect: success | header failure | frame failure | digest failure | truncated | trailing data
+//   code: <the BT_* code a reader must fail with, or "none">
+//   payload: <lowercase hex SHA-256, see below>
+//   comment: <one line>
+//   <empty line>
+//   <the raw stream bytes, to the end of the file>
+//
+// payload: for "success", the SHA-256 of the stream's listing: one line per
+// frame, in stream order, each ended by "\n" (see listFrame). It covers every
+// field a reader hands to its consumer, entry bodies by their SHA-256, and
+// is computed here from what the encoder was asked to write, not by decoding.
+// For failures, the SHA-256 of the raw stream bytes, which only pins the file.
+//
+// expect names the layer that must refuse the input: "header failure" for
+// the header frame (not a backtory stream, unknown version, missing field);
+// "frame failure" for a malformed or oversized frame; "digest failure" for a
+// chain digest mismatch; "truncated" for input that ends early (including
+// empty input and a missing trailer); "trailing data" for any byte after the
+// end-of-archive marker, or in its place.
+import { createHash } from 'node:crypto'
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import {
+  type EntryMeta, type Frame, type HeaderFrame, type IncompleteFrame, type StreamInfo, type Time, type TrailerFrame,
+  encodeHeaderRecords, encodeTrailerRecords, entryRecords, typeflagOf,
+} from '../src/format/frame.js'
+import { encodeSparseMap } from '../src/format/sparse.js'
+import { BLOCK, ZERO_BLOCK, type Ustar, decodeUstar, encodePax, encodeUstar, padding } from '../src/format/tarblock.js'
+import { StreamEncoder } from '../src/format/writer.js'
+
+export type Expect = 'success' | 'header failure' | 'frame failure' | 'digest failure' | 'truncated' | 'trailing data'
+
+export interface Vector {
+  name: string
+  expect: Expect
+  code: string
+  payload: string
+  comment: string
+  stream: Buffer
+}
+
+// ---------------------------------------------------------------- listing
+
+/** What a consumer of the reader sees of one frame; an entry's body by its digest. */
+export type ListedFrame = HeaderFrame | IncompleteFrame | TrailerFrame | { kind: 'entry'; meta: EntryMeta; data: string }
+
+const q = (s: string): string => JSON.stringify(s)
+const time = (t: Time): string => `${t.sec}.${String(t.nsec).padStart(9, '0')}`
+
+/** One line of the canonical listing that a success vector's payload is the digest of. */
+export function listFrame(f: ListedFrame): string {
+  switch (f.kind) {
+    case 'header': {
+      const i = f.info
+      return `header v=${q(i.version)} producer=${q(i.producer)} host=${q(i.host)} source=${q(i.source)} ` +
+        `stream=${q(i.stream)} time=${q(i.time)} id=${q(i.id)}`
+    }
+    case 'incomplete':
+      return `incomplete ${q(f.path)} reason=${q(f.reason)}`
+    case 'trailer':
+      return `trailer entries=${f.entries} incomplete=${f.incomplete} bytes=${f.bytes} chain=${f.chain}`
+    case 'entry': {
+      const m = f.meta
+      const w = [`entry ${m.type} ${q(m.path)}`, `mode=${m.mode.toString(8).padStart(4, '0')}`, `uid=${m.uid}`,
+        `gid=${m.gid}`, `uname=${q(m.uname)}`, `gname=${q(m.gname)}`, `mtime=${time(m.mtime)}`]
+      if (m.ctime) w.push(`ctime=${time(m.ctime)}`)
+      w.push(`size=${m.size}`)
+      if (m.linkpath !== undefined) w.push(`link=${q(m.linkpath)}`)
+      if (m.type === 'chardev' || m.type === 'blockdev') w.push(`rdev=${m.devmajor},${m.devminor}`)
+      if (m.dev !== undefined) w.push(`dev=${q(m.dev)}`)
+      if (m.ino !== undefined) w.push(`ino=${q(m.ino)}`)
+      for (const [name, value] of m.xattrs) w.push(`xattr=${q(name)}:${value.toString('hex')}`)
+      if (m.sparse) w.push(`sparse=${m.sparse.map(([o, l]) => `${o}+${l}`).join(',')}`)
+      w.push(`data=${f.data}`)
+      return w.join(' ')
+    }
+  }
+}
+
+export function payloadOf(lines: string[]): string {
+  return sha256(Buffer.from(lines.map((l) => `${l}\n`).join(''), 'utf8'))
+}
+
+/** Consumes decoded frames, reading every entry body, into listing lines. */
+export async function listFrames(frames: AsyncIterable<Frame>): Promise<string[]> {
+  const lines: string[] = []
+  for await (const f of frames) {
+    if (f.kind !== 'entry') {
+      lines.push(listFrame(f))
+      continue
+    }
+    const h = createHash('sha256')
+    for await (const c of f.body) h.update(c)
+    lines.push(listFrame({ kind: 'entry', meta: f.meta, data: h.digest('hex') }))
+  }
+  return lines
+}
+
+// ---------------------------------------------------------------- vector files
+
+export function formatVector(v: Vector): Buffer {
+  if (/[\r\n]/.test(v.comment)) throw new Error(`comment of ${v.name} spans lines`)
+  const head = `expect: ${v.expect}\ncode: ${v.code}\npayload: ${v.payload}\ncomment: ${v.comment}\n\n`
+  return Buffer.concat([Buffer.from(head, 'utf8'), v.stream])
+}
+
+export interface ParsedVector {
+  expect: string
+  code: string
+  payload: string
+  comment: string
+  stream: Buffer
+}
+
+export function parseVector(file: Buffer): ParsedVector {
+  const end = file.indexOf('\n\n')
+  if (end === -1) throw new Error('vector without the empty line that ends its header')
+  const fields = new Map<string, string>()
+  for (const line of file.toString('utf8', 0, end).split('\n')) {
+    const m = /^([a-z ]+): (.*)$/.exec(line)
+    if (!m) throw new Error(`bad vector header line ${JSON.stringify(line)}`)
+    fields.set(m[1]!, m[2]!)
+  }
+  const need = (k: string): string => {
+    const v = fields.get(k)
+    if (v === undefined) throw new Error(`vector lacks "${k}:"`)
+    return v
+  }
+  return { expect: need('expect'), code: need('code'), payload: need('payload'), comment: need('comment'), stream: file.subarray(end + 2) }
+}
+
+// ---------------------------------------------------------------- deterministic inputs
+
+function sha256(b: Buffer): string {
+  return createHash('sha256').update(b).digest('hex')
+}
+
+/** xorshift32: the only source of "random" bytes. */
+export function xorshift(seed: number): () => number {
+  let x = seed >>> 0 || 1
+  return () => {
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+    x >>>= 0
+    return x
+  }
+}
+
+function noise(seed: number, n: number): Buffer {
+  const rnd = xorshift(seed)
+  const b = Buffer.alloc(n)
+  for (let i = 0; i < n; i++) b[i] = rnd() & 0xff
+  return b
+}
+
+export const INFO: StreamInfo = {
+  version: '1', producer: 'backtory gen-vectors', host: 'vectors.example', source: '/srv/data', stream: 'full',
+  time: '2024-06-01T12:00:00.000Z', id: '0123456789abcdef0123456789abcdef',
+}
+
+const T0 = 1717243200
+
+interface Item {
+  meta: EntryMeta
+  /** The stored content: the whole file, or the concatenated data segments of a sparse one. */
+  data?: Buffer
+  /** An incomplete note written right after the entry. */
+  incomplete?: string
+}
+
+function meta(path: string, type: EntryMeta['type'], more: Partial<EntryMeta> = {}): EntryMeta {
+  return {
+    path, type, mode: type === 'directory' ? 0o755 : 0o644, uid: 0, gid: 0, uname: 'root', gname: 'root',
+    mtime: { sec: T0, nsec: 0 }, size: 0, xattrs: [], ...more,
+  }
+}
+
+function file(path: string, data: Buffer, more: Partial<EntryMeta> = {}): Item {
+  return { meta: meta(path, 'file', { size: data.length, ...more }), data }
+}
+
+function sparseFile(path: string, realsize: number, segments: Array<[number, number]>, seed: number, more: Partial<EntryMeta> = {}): Item {
+  const data = noise(seed, segments.reduce((n, [, l]) => n + l, 0))
+  return { meta: meta(path, 'file', { size: realsize, sparse: segments, ...more }), data }
+}
+
+const LONG_DIR1 = 'deep/the-quick-brown-fox-jumps-over-the-lazy-dog'
+const LONG_DIR2 = `${LONG_DIR1}/again-and-again-until-the-path-is-long`
+const LONG_PATH = `${LONG_DIR2}/and-longer-than-one-hundred-bytes.txt`
+const LONG_NAME = `deep/${'long-name-'.repeat(15)}`
+const CAPABILITY = Buffer.from('0100000200200000000000000000000000000a3d', 'hex') // binary, with "\n" and "="
+
+/** The full tree of the success vector: every type and every field worth a byte. */
+function fullTree(): Item[] {
+  const alice = { uid: 300000, gid: 300000, uname: 'alice', gname: 'staff' }
+  return [
+    { meta: meta('.', 'directory', { mtime: { sec: T0, nsec: 123456789 }, ctime: { sec: T0 + 1, nsec: 1 }, dev: '2049', ino: '2' }) },
+    { meta: meta('bin', 'directory') },
+    file('bin/tool', Buffer.from('#!/bin/sh\necho tool\n'), { mode: 0o4755 }),
+    { meta: meta('data', 'directory', { mode: 0o2775, gid: 50, gname: 'staff' }) },
+    file('data/empty', Buffer.alloc(0)),
+    file('data/block.bin', noise(1, BLOCK)),
+    file('data/random.bin', noise(2, 70000), { mtime: { sec: T0, nsec: 1 } }),
+    { meta: meta('dev', 'directory') },
+    { meta: meta('dev/null', 'chardev', { mode: 0o666, devmajor: 1, devminor: 3 }) },
+    { meta: meta('dev/sda1', 'blockdev', { mode: 0o660, gid: 6, gname: 'disk', devmajor: 8, devminor: 1 }) },
+    { meta: meta('docs', 'directory', { mode: 0o750, ...alice, mtime: { sec: T0 - 86400, nsec: 999999999 } }) },
+    file('docs/hello.txt', Buffer.from('hello, world\n'), {
+      ...alice, mtime: { sec: T0 - 3600, nsec: 500000000 }, ctime: { sec: T0 - 60, nsec: 250 }, dev: '2049', ino: '131073',
+      xattrs: [['security.capability', CAPABILITY], ['user.comment', Buffer.from('greeting ✓')]],
+    }),
+    { meta: meta('docs/hello-link.txt', 'hardlink', { ...alice, linkpath: 'docs/hello.txt', dev: '2049', ino: '131073' }) },
+    { meta: meta('docs/latest', 'symlink', { mode: 0o777, ...alice, linkpath: 'hello.txt' }) },
+    file('docs/naïve café ☕ 日本語.txt', Buffer.from('UTF-8 name, UTF-8 content: ½ ∞ 日本語\n'), alice),
+    file('docs/ldap-owned', Buffer.from('owned by a long name\n'), {
+      uid: 4000000, gid: 4000001, uname: 'a-very-long-user-name-from-an-ldap-directory', gname: 'an-equally-long-group-name-from-ldap',
+    }),
+    { meta: meta('deep', 'directory') },
+    { meta: meta(LONG_DIR1, 'directory') },
+    { meta: meta(LONG_DIR2, 'directory') },
+    file(LONG_PATH, Buffer.from('a path longer than 100 bytes, split into ustar prefix and name\n')),
+    file(LONG_NAME, Buffer.from('a 150-byte name: only the pax path holds it whole\n')),
+    { meta: meta('deep/far-link', 'symlink', { mode: 0o777, linkpath: `../${LONG_PATH}` }) },
+    { meta: meta('images', 'directory') },
+    sparseFile('images/disk.img', 3145733, [[0, 4096], [1048576, 512], [2097152, 1000], [3145733, 0]], 3, {
+      mode: 0o600, mtime: { sec: T0, nsec: 42 },
+    }),
+    { meta: meta('run', 'directory') },
+    { meta: meta('run/queue', 'fifo', { mode: 0o600 }) },
+  ]
+}
+
+/** The small tree that failure vectors are cut from. */
+function smallTree(): Item[] {
+  return [
+    { meta: meta('.', 'directory') },
+    file('notes.txt', Buffer.from(noise(10, 700).map((b) => 0x61 + (b % 26)))),
+    sparseFile('sparse.img', 65536, [[0, 1000], [40000, 24], [65536, 0]], 11),
+    { meta: meta('link', 'symlink', { mode: 0o777, linkpath: 'notes.txt' }) },
+    file('z.txt', Buffer.from('last\n')),
+  ]
+}
+
+// ---------------------------------------------------------------- encoding
+
+interface Marks {
+  headerEnd: number
+  /** Per item: where its frame starts, its entry ustar header, its data, the end of its data. */
+  items: Array<{ start: number; ustar: number; map: number; data: number; dataEnd: number; end: number }>
+  trailer: number
+  eoa: number
+}
+
+interface Encoded {
+  stream: Buffer
+  lines: string[]
+  marks: Marks
+}
+
+/** Encodes items with StreamEncoder, noting offsets and the listing a reader must reproduce. */
+function encode(items: Item[], info: StreamInfo = INFO): Encoded {
+  const enc = new StreamEncoder()
+  const parts: Buffer[] = []
+  let at = 0
+  const put = (b: Buffer) => {
+    parts.push(b)
+    at += b.length
+  }
+  const lines: string[] = [listFrame({ kind: 'header', info })]
+  put(enc.header(info))
+  const marks: Marks = { headerEnd: at, items: [], trailer: 0, eoa: 0 }
+  let entries = 0
+  let incompletes = 0
+  for (const it of items) {
+    const start = at
+    const head = enc.entry(it.meta)
+    const mapLen = it.meta.sparse ? encodeSparseMap(it.meta.sparse).length : 0
+    put(head)
+    const data = it.data ?? Buffer.alloc(0)
+    if (data.length) put(enc.data(data))
+    const dataEnd = at
+    put(enc.endEntry())
+    marks.items.push({ start, ustar: start + head.length - mapLen - BLOCK, map: start + head.length - mapLen, data: start + head.length, dataEnd, end: at })
+    entries++
+    lines.push(listFrame({ kind: 'entry', meta: it.meta, data: sha256(data) }))
+    if (it.incomplete) {
+      put(enc.incomplete(it.meta.path, it.incomplete))
+      incompletes++
+      lines.push(listFrame({ kind: 'incomplete', path: it.meta.path, reason: it.incomplete }))
+    }
+  }
+  marks.trailer = at
+  const chain = sha256(Buffer.concat(parts))
+  lines.push(listFrame({ kind: 'trailer', entries, incomplete: incompletes, bytes: at, chain }))
+  const trailer = enc.trailer()
+  put(trailer)
+  marks.eoa = at - 2 * BLOCK
+  return { stream: Buffer.concat(parts), lines, marks }
+}
+
+// Hand-made frames, for the defects StreamEncoder refuses to write.
+
+function ustar(typeflag: string, name: string, size: number, more: Partial<Ustar> = {}): Buffer {
+  return encodeUstar({
+    name, mode: 0o644, uid: 0, gid: 0, size, mtime: 0, typeflag, linkname: '', uname: '', gname: '', devmajor: 0, devminor: 0, ...more,
+  })
+}
+
+function padded(b: Buffer): Buffer {
+  return Buffer.concat([b, Buffer.alloc(padding(b.length))])
+}
+
+function globalFrame(name: string, records: Array<[string, string | Buffer]>): Buffer {
+  const body = encodePax(records)
+  return Buffer.concat([ustar('g', name, body.length), padded(body)])
+}
+
+/** A pax header, an entry header and data, laid out as StreamEncoder does, with any records. */
+function handEntry(m: EntryMeta, pax: Buffer, data: Buffer, more: Partial<Ustar> = {}): Buffer {
+  return Buffer.concat([
+    ustar('x', `PaxHeaders/${m.path}`, pax.length), padded(pax),
+    ustar(typeflagOf(m.type), m.path, data.length, { mode: m.mode, mtime: m.mtime.sec, linkname: m.linkpath ?? '', ...more }),
+    padded(data),
+  ])
+}
+
+/** Ends `prefix` with a trailer that is right for it (or as `wrong` says), then the end-of-archive marker. */
+function finish(prefix: Buffer, entries: number, wrong: { entries?: number; bytes?: number } = {}): Buffer {
+  const trailer = globalFrame('BACKTORY.trailer', encodeTrailerRecords({
+    entries: wrong.entries ?? entries, incomplete: 0, bytes: wrong.bytes ?? prefix.length, chain: sha256(prefix),
+  }))
+  return Buffer.concat([prefix, trailer, ZERO_BLOCK, ZERO_BLOCK])
+}
+
+function flip(b: Buffer, at: number, mask = 0x01): Buffer {
+  const c = Buffer.from(b)
+  c[at] = c[at]! ^ mask
+  return c
+}
+
+/** A GNU-format header (magic "ustar  \0"), as GNU tar writes by default. */
+function gnuHeader(typeflag: string, name: string, size: number): Buffer {
+  const b = ustar(typeflag, name, size, { mode: 0o644, uid: 1000, gid: 1000, mtime: T0, uname: 'user', gname: 'user' })
+  b.write('ustar  \0', 257, 8, 'binary')
+  b.fill(0x20, 148, 156)
+  let sum = 0
+  for (const byte of b) sum += byte
+  b.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'ascii')
+  return b
+}
+
+// ---------------------------------------------------------------- the cases
+
+export function generateVectors(): Vector[] {
+  const out: Vector[] = []
+  const ok = (name: string, e: Encoded, comment: string) =>
+    out.push({ name, expect: 'success', code: 'none', payload: payloadOf(e.lines), comment, stream: e.stream })
+  const bad = (name: string, expect: Expect, code: string, stream: Buffer, comment: string) =>
+    out.push({ name, expect, code, payload: sha256(stream), comment, stream })
+
+  // Success.
+  ok('success', encode(fullTree()),
+    'every entry type, uid 300000, nanosecond times, xattrs (binary too), a sparse file, long and UTF-8 names')
+  ok('success_empty', encode([]), 'a header frame and a trailer frame, no entries')
+  const changing = file('data.log', Buffer.from('partly written\n'))
+  changing.incomplete = 'changed while being read'
+  ok('success_incomplete', encode([{ meta: meta('.', 'directory') }, changing]), 'an entry followed by an incomplete note; the trailer counts it')
+
+  const small = encode(smallTree())
+  const s = small.stream
+  const m = small.marks
+  const [, notes, sparse, , last] = m.items as [unknown, Marks['items'][0], Marks['items'][0], unknown, Marks['items'][0]]
+  const upToLast = s.subarray(0, m.trailer)
+
+  // Header failures.
+  bad('empty_input', 'truncated', 'BT_TRUNCATED', Buffer.alloc(0), 'no bytes at all')
+  const gnuTar = Buffer.concat([
+    gnuHeader('0', 'hello.txt', 13), padded(Buffer.from('hello, world\n')),
+    gnuHeader('5', 'dir/', 0), ZERO_BLOCK, ZERO_BLOCK,
+  ])
+  bad('not_a_stream', 'header failure', 'BT_NOT_STREAM', gnuTar, 'a plain GNU-format tar (magic "ustar  "), no header frame')
+  const xRecords = encodePax([['path', 'hello.txt'], ['mtime', '1717243200.5']])
+  bad('not_a_stream_pax', 'header failure', 'BT_NOT_STREAM', Buffer.concat([
+    ustar('x', 'PaxHeaders/hello.txt', xRecords.length), padded(xRecords),
+    ustar('0', 'hello.txt', 13), padded(Buffer.from('hello, world\n')), ZERO_BLOCK, ZERO_BLOCK,
+  ]), 'a plain pax tar: it starts with a per-file pax header, not a global one')
+  bad('not_a_stream_global', 'header failure', 'BT_NOT_STREAM', Buffer.concat([
+    globalFrame('pax_global_header', [['comment', 'made by some tar']]),
+    ustar('0', 'hello.txt', 13), padded(Buffer.from('hello, world\n')), ZERO_BLOCK, ZERO_BLOCK,
+  ]), 'a pax tar whose global header is not backtory\'s (no BACKTORY.kind)')
+  bad('not_a_stream_zeros', 'header failure', 'BT_NOT_STREAM', Buffer.alloc(2 * BLOCK), 'an empty tar archive: just the end-of-archive marker')
+  bad('not_a_stream_garbage', 'header failure', 'BT_NOT_STREAM',
+    Buffer.concat([Buffer.from('age-encryption.org/v1\n-> X25519 not-a-real-stanza\n--- mac\n'), noise(20, 1000)]),
+    'an encrypted file, not a tar: the first block is not a ustar header')
+  bad('starts_with_trailer', 'header failure', 'BT_NOT_STREAM', finish(Buffer.alloc(0), 0), 'a trailer frame where the header frame belongs')
+  bad('unknown_version', 'header failure', 'BT_VERSION', encode(smallTree(), { ...INFO, version: '2' }).stream,
+    'BACKTORY.v=2 in an otherwise valid stream; readers must refuse unknown versions')
+  const noId = globalFrame('BACKTORY.header', encodeHeaderRecords(INFO).filter(([k]) => k !== 'BACKTORY.id'))
+  bad('header_missing_field', 'header failure', 'BT_FRAME', finish(noId, 0), 'the header frame lacks BACKTORY.id')
+
+  // Frame failures.
+  const plain = Buffer.concat([ustar('0', 'plain.txt', 6, { mtime: T0 }), padded(Buffer.from('plain\n'))])
+  bad('entry_without_pax', 'frame failure', 'BT_FRAME', finish(Buffer.concat([s.subarray(0, m.headerEnd), plain]), 1),
+    'after the header frame, a tar entry with no pax header of its own')
+  bad('unknown_frame_kind', 'frame failure', 'BT_FRAME', finish(Buffer.concat([upToLast,
+    globalFrame('BACKTORY.snapshot', [['BACKTORY.kind', 'snapshot'], ['BACKTORY.chain', sha256(upToLast)]])]), 5),
+  'a global frame of kind "snapshot", with a right chain; readers must refuse unknown kinds')
+  bad('second_header', 'frame failure', 'BT_FRAME', finish(Buffer.concat([upToLast,
+    globalFrame('BACKTORY.header', [...encodeHeaderRecords(INFO), ['BACKTORY.chain', sha256(upToLast)]])]), 5),
+  'a second header frame before the trailer, with a right chain')
+  const zMeta = meta('zz.txt', 'file', { size: 3 })
+  bad('missing_chain', 'frame failure', 'BT_FRAME', finish(Buffer.concat([upToLast,
+    handEntry(zMeta, encodePax(entryRecords(zMeta, 3, '').filter(([k]) => k !== 'BACKTORY.chain')), Buffer.from('zz\n'))]), 6),
+  'an entry whose pax header lacks BACKTORY.chain')
+  const lnMeta = meta('ln', 'symlink', { linkpath: 'z.txt' })
+  bad('symlink_with_data', 'frame failure', 'BT_FRAME', finish(Buffer.concat([upToLast,
+    handEntry(lnMeta, encodePax(entryRecords(lnMeta, 0, sha256(upToLast))), Buffer.from('0123456789'))]), 6),
+  'a symlink entry that claims 10 bytes of data')
+  const contig = meta('contiguous', 'file', { size: 3 })
+  bad('unsupported_type', 'frame failure', 'BT_FRAME', finish(Buffer.concat([upToLast,
+    handEntry(contig, encodePax(entryRecords(contig, 3, sha256(upToLast))), Buffer.from('ab\n'), { typeflag: '7' })]), 6),
+  'an entry of tar type 7 (contiguous file), which backtory does not write')
+  // "99 comment=x\n" is 13 bytes long, so the record runs past the end of the header.
+  const overrun = Buffer.concat([encodePax(entryRecords(zMeta, 3, sha256(upToLast))), Buffer.from('99 comment=x\n')])
+  bad('bad_pax_record', 'frame failure', 'BT_FRAME', finish(Buffer.concat([upToLast, handEntry(zMeta, overrun, Buffer.from('zz\n'))]), 6),
+    'a pax record whose length runs past the end of its header')
+  const sMeta = meta('bad.img', 'file', { size: 65536, sparse: [[0, 2000], [65536, 0]] })
+  const sMap = encodeSparseMap([[0, 2000], [65536, 0]])
+  bad('sparse_map_mismatch', 'frame failure', 'BT_FRAME', finish(Buffer.concat([upToLast,
+    handEntry(sMeta, encodePax(entryRecords(sMeta, sMap.length + 1000, sha256(upToLast))), Buffer.concat([sMap, noise(12, 1000)]), { name: 'GNUSparseFile.0/bad.img' })]), 6),
+  'a sparse entry whose map promises 2000 bytes of data but whose size holds 1000')
+  const orphan = encodePax(entryRecords(zMeta, 3, sha256(upToLast)))
+  bad('pax_then_eoa', 'frame failure', 'BT_FRAME', Buffer.concat([upToLast, ustar('x', 'PaxHeaders/zz.txt', orphan.length), padded(orphan), ZERO_BLOCK, ZERO_BLOCK]),
+    'a pax header followed by the end-of-archive marker instead of its entry')
+  bad('oversized_header', 'frame failure', 'BT_FRAME_SIZE', encode([
+    { meta: meta('.', 'directory') },
+    file('big-xattr', Buffer.from('x\n'), { xattrs: [['user.blob', Buffer.alloc(1 << 20)]] }),
+  ]).stream, 'an entry whose pax header (a 1 MiB xattr) exceeds the default 1 MiB limit')
+  bad('trailer_count_mismatch', 'frame failure', 'BT_FRAME', finish(upToLast, 5, { entries: 6 }),
+    'the trailer counts 6 entries, the stream has 5; its chain and byte count are right')
+  bad('trailer_bytes_mismatch', 'frame failure', 'BT_FRAME', finish(upToLast, 5, { bytes: m.trailer - 512 }),
+    'the trailer counts 512 bytes too few; its chain and entry count are right')
+  const trailerPax = decodeUstar(s.subarray(m.trailer, m.trailer + BLOCK), 'trailer').size
+  if (padding(trailerPax) === 0) throw new Error('the trailer pax header has no padding to spoil')
+  bad('pax_padding_nonzero', 'frame failure', 'BT_FRAME', flip(s, m.trailer + BLOCK + trailerPax, 0x20),
+    'a space in the padding after the trailer\'s pax records, which no digest covers')
+  bad('bad_checksum', 'frame failure', 'BT_FRAME', flip(s, notes.ustar + 1),
+    'a byte of the name in an entry\'s ustar header changed, so its checksum fails')
+
+  // Digest failures.
+  bad('digest_mismatch', 'digest failure', 'BT_DIGEST', flip(s, notes.data + 100),
+    'one bit flipped in the data of "notes.txt", caught by the chain of the next frame')
+  const host = s.indexOf('vectors.example')
+  if (host === -1 || host > m.headerEnd) throw new Error('host not found in the header frame')
+  bad('digest_mismatch_header', 'digest failure', 'BT_DIGEST', flip(s, host),
+    'one bit flipped in BACKTORY.host of the header frame, caught by the chain of the first entry')
+  bad('digest_mismatch_at_trailer', 'digest failure', 'BT_DIGEST', flip(s, last.data + 1),
+    'one bit flipped in the data of the last entry, caught by the trailer\'s chain')
+  bad('digest_mismatch_sparse', 'digest failure', 'BT_DIGEST', flip(s, sparse.data + 999, 0x80),
+    'one bit flipped in the data of the sparse file, caught by the chain of the next frame')
+
+  // Truncation.
+  const cut = (name: string, at: number, comment: string) => bad(name, 'truncated', 'BT_TRUNCATED', s.subarray(0, at), comment)
+  cut('truncated_header_frame', 100, 'ends 100 bytes into the header frame\'s ustar block')
+  cut('truncated_header_pax', BLOCK + 50, 'ends inside the pax records of the header frame')
+  cut('truncated_after_header', m.headerEnd, 'ends right after the header frame')
+  cut('truncated_entry_pax', notes.start + BLOCK + 20, 'ends inside the pax header of "notes.txt"')
+  cut('truncated_entry_header', notes.ustar + 200, 'ends inside the ustar header of "notes.txt"')
+  cut('truncated_file_data', notes.data + 300, 'ends inside the data of "notes.txt"')
+  cut('truncated_padding', notes.dataEnd + 10, 'ends inside the block padding after "notes.txt"')
+  cut('truncated_sparse_map', sparse.map + 100, 'ends inside the sparse map of "sparse.img"')
+  cut('truncated_sparse_data', sparse.data + 500, 'ends inside the data of "sparse.img"')
+  cut('truncated_before_trailer', m.trailer, 'ends at a frame boundary just before the trailer')
+  cut('truncated_trailer', m.trailer + 600, 'ends inside the trailer\'s pax records')
+  cut('truncated_no_eoa', m.eoa, 'ends right after the trailer frame: no end-of-archive marker')
+  cut('truncated_eoa', m.eoa + BLOCK + 200, 'ends inside the second block of the end-of-archive marker')
+  bad('missing_trailer', 'truncated', 'BT_TRUNCATED', Buffer.concat([upToLast, ZERO_BLOCK, ZERO_BLOCK]),
+    'a well-formed tar that ends with the end-of-archive marker but has no trailer frame')
+
+  // Trailing data.
+  const trail = (name: string, extra: Buffer, comment: string) => bad(name, 'trailing data', 'BT_TRAILING', Buffer.concat([s, extra]), comment)
+  trail('trailing_garbage', Buffer.from('garbage\n'), 'eight bytes of text after the end-of-archive marker')
+  trail('trailing_newline', Buffer.from('\n'), 'one newline after the end-of-archive marker')
+  trail('trailing_zero_block', Buffer.alloc(BLOCK), 'a third zero block after the end-of-archive marker (tar record padding is not allowed)')
+  trail('concatenated_streams', s, 'two complete streams, one after the other')
+  bad('trailer_then_garbage', 'trailing data', 'BT_TRAILING', Buffer.concat([s.subarray(0, m.eoa), Buffer.alloc(2 * BLOCK, 0x78)]),
+    'non-zero bytes where the end-of-archive marker belongs')
+
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+}
+
+export function vectorFiles(): Map<string, Buffer> {
+  return new Map(generateVectors().map((v) => [`stream_${v.name}`, formatVector(v)]))
+}
+
+function main(argv: string[]): number {
+  const check = argv[0] === '--check'
+  const dir = argv[check ? 1 : 0]
+  if (dir === undefined || argv.length > (check ? 2 : 1)) {
+    process.stderr.write('usage: gen-vectors [--check] DIR\n')
+    return 2
+  }
+  const files = vectorFiles()
+  mkdirSync(dir, { recursive: true })
+  const stale = readdirSync(dir).filter((f) => f.startsWith('stream_') && !files.has(f))
+  const changed = [...files].filter(([name, bytes]) => !existsSync(join(dir, name)) || !readFileSync(join(dir, name)).equals(bytes))
+  if (check) {
+    for (const f of stale) process.stderr.write(`gen-vectors: stale ${f}\n`)
+    for (const [f] of changed) process.stderr.write(`gen-vectors: differs ${f}\n`)
+    return stale.length + changed.length === 0 ? 0 : 1
+  }
+  for (const f of stale) rmSync(join(dir, f))
+  for (const [name, bytes] of changed) writeFileSync(join(dir, name), bytes)
+  process.stderr.write(`gen-vectors: ${files.size} vectors, ${changed.length} written, ${stale.length} removed\n`)
+  return 0
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
+  process.exitCode = main(process.argv.slice(2))
+}
