@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { readFileSync, statSync } from 'node:fs'
+import { readFileSync, realpathSync, statSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { resolve } from 'node:path'
 import { Readable } from 'node:stream'
@@ -32,9 +32,11 @@ export const spec: CliSpec = {
 
 export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal): Promise<number> {
   if (args.length !== 1) throw new UsageError(args.length === 0 ? 'missing DIR' : 'too many arguments', 'usage: bt-scan [OPTIONS] DIR')
-  const root = resolve(args[0]!)
+  let root: string
   let isDir: boolean
   try {
+    // A symlink to the tree is followed once, here; inside the tree none is.
+    root = realpathSync(resolve(args[0]!))
     isDir = statSync(root).isDirectory()
   } catch (err) {
     throw new IoError(`cannot scan ${JSON.stringify(args[0])}`, err as NodeJS.ErrnoException)

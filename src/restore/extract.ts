@@ -54,6 +54,16 @@ export async function restoreStream(frames: AsyncIterable<Frame>, o: RestoreOpti
     }
   }
 
+  /**
+   * The parent must be a real directory, not a symlink. The directory on top of
+   * the stack was made or checked by this run, so the common case costs nothing.
+   */
+  const verifyParent = (rel: string, entry: string) => {
+    const parent = parentOf(rel)
+    if (dirs.length > 0 && dirs[dirs.length - 1]!.rel === parent) return
+    ensureDirs(o.target, parent, entry, true)
+  }
+
   const finishDir = (d: OpenDir) => fsCall(`cannot set the mode and times of ${JSON.stringify(d.rel)}`,
     () => applyModeAndTimes(d.abs, d.frame.meta))
   const leaveDirsFor = (rel: string) => {
@@ -76,7 +86,7 @@ export async function restoreStream(frames: AsyncIterable<Frame>, o: RestoreOpti
       return {
         commit: () => fsCall(`cannot create directory ${JSON.stringify(rel)}`, () => {
           const abs = absOf(rel)
-          ensureDirs(o.target, parentOf(rel), m.path, true)
+          if (rel !== '.') verifyParent(rel, m.path)
           makeDir(abs)
           applyOwnerAndXattrs(abs, m, o)
           dirs.push({ rel, abs, frame: f })
@@ -86,7 +96,9 @@ export async function restoreStream(frames: AsyncIterable<Frame>, o: RestoreOpti
         discard: () => undefined,
       }
     }
-    ensureDirs(o.target, parentOf(rel), m.path, true)
+    // A non-directory replacing a directory of the stream: that directory is done.
+    if (dirs.length > 0 && dirs[dirs.length - 1]!.rel === rel) finishDir(dirs.pop()!)
+    verifyParent(rel, m.path)
     const tmp = tmpFor(rel)
     switch (m.type) {
       case 'file':
