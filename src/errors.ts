@@ -76,8 +76,8 @@ export class VersionError extends InputError {
 }
 
 export class FrameSizeError extends InputError {
-  constructor(what: string, size: number, limit: number) {
-    super('BT_FRAME_SIZE', `${what} of ${size} bytes exceeds the limit of ${limit} bytes`,
+  constructor(what: string, size: number, limit: number, unit = 'bytes') {
+    super('BT_FRAME_SIZE', `${what} of ${size} ${unit} exceeds the limit of ${limit} ${unit}`,
       'the stream is corrupt or hostile; if it is genuine, raise the limit with BT_MAX_HEADER')
   }
 }
@@ -100,7 +100,7 @@ const ioHints: Record<string, string> = {
   ENOSPC: 'the filesystem is full: free space (df -h) and run again',
   EDQUOT: 'the disk quota is exhausted: raise it or free space and run again',
   EACCES: 'check the permissions, or run as a user who may read and write there',
-  EPERM: 'the operation needs more privilege: run as root, or skip owners with --numeric-owner off',
+  EPERM: 'the operation needs more privilege: run as root (bt-restore: --no-same-owner skips owners)',
   EROFS: 'the filesystem is mounted read-only',
   ENOENT: 'check the path',
 }

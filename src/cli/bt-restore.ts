@@ -30,6 +30,24 @@ export const spec: CliSpec = {
     'Every entry is written under a temporary name and renamed into place once the stream has proved it intact.'],
 }
 
+/** A path the user typed: "/etc/passwd" and "./etc/passwd" both mean the stream's "etc/passwd". */
+function userPath(p: string): string {
+  try {
+    return safeRelative(p.replace(/^\/+/, ''))
+  } catch {
+    throw new UsageError(`${JSON.stringify(p)} cannot name an entry of a stream`, 'paths in a stream are relative and have no ".." components')
+  }
+}
+
+/** For listing only: a hostile path is shown, never matched. */
+function listedPath(p: string): string | undefined {
+  try {
+    return safeRelative(p)
+  } catch {
+    return undefined
+  }
+}
+
 export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal): Promise<number> {
   const list = Boolean(opts.list)
   const dry = Boolean(opts['dry-run'])
@@ -39,13 +57,16 @@ export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal):
 
   if (toStdout !== undefined) {
     if (args.length > 0 || list || dry) throw new UsageError('--to-stdout takes no DIR, PATTERN, --list or --dry-run')
-    await extractOne(frames(), safeRelative(toStdout), io.stdout, io.warn)
+    await extractOne(frames(), userPath(toStdout), io.stdout, io.warn)
     return io.warnings() > 0 ? EXIT.PARTIAL : EXIT.OK
   }
   if (list) {
     const select = selector(args)
     for await (const f of frames()) {
-      if (f.kind === 'entry' && select && !select(safeRelative(f.meta.path))) continue
+      if (f.kind === 'entry' && select) {
+        const rel = listedPath(f.meta.path)
+        if (rel === undefined || !select(rel)) continue
+      }
       await writeLine(io.stdout, frameLine(f))
     }
     return EXIT.OK

@@ -25,7 +25,7 @@ export const spec: CliSpec = {
     { long: 'host', arg: 'NAME', doc: 'host name recorded in the header (default: this host)' },
     { long: 'one-file-system', short: 'x', doc: 'do not descend into directories on other filesystems' },
     { long: 'output', short: 'o', arg: 'FILE', doc: 'write to FILE, which appears only on success ("-": stdout)' },
-    { long: 'source', arg: 'LABEL', doc: 'source recorded in the header (default: the absolute path of DIR)' },
+    { long: 'source', arg: 'LABEL', doc: 'source recorded in the header (default: the absolute path of DIR, symlinks resolved)' },
   ],
   notes: ['Warnings name what was skipped or flagged incomplete; the run then exits 3.'],
 }
@@ -65,6 +65,7 @@ export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal):
     ids: loadIdMaps(),
     warn: io.warn,
     notice: io.notice,
+    skip: new Set(out.paths),
   })
   try {
     await pipeline(Readable.from(gen, { objectMode: true, highWaterMark: 4 }), out.stream, { signal })

@@ -1,7 +1,7 @@
 // Where a reading tool's stream comes from: stdin (never a terminal) or a file.
-import { createReadStream } from 'node:fs'
+import { createReadStream, openSync } from 'node:fs'
 import { type Readable, addAbortSignal } from 'node:stream'
-import { UsageError } from '../errors.js'
+import { IoError, UsageError } from '../errors.js'
 import { type Io } from './io.js'
 
 export function openInput(io: Io, path: string | undefined, signal: AbortSignal): Readable {
@@ -11,7 +11,13 @@ export function openInput(io: Io, path: string | undefined, signal: AbortSignal)
     }
     return addAbortSignal(signal, io.stdin)
   }
-  return addAbortSignal(signal, createReadStream(path, { highWaterMark: 1 << 20 }))
+  let fd: number
+  try {
+    fd = openSync(path, 'r')
+  } catch (err) {
+    throw new IoError(`cannot read ${JSON.stringify(path)}`, err as NodeJS.ErrnoException)
+  }
+  return addAbortSignal(signal, createReadStream('', { fd, highWaterMark: 1 << 20 }))
 }
 
 export function maxHeader(io: Io): number | undefined {

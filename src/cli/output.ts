@@ -1,12 +1,15 @@
 // Where a tool's binary output goes: stdout, or a file that appears only on
 // success (written as FILE.tmp-PID, renamed at the end, removed on failure).
 import { createWriteStream, renameSync, unlinkSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { type Writable } from 'node:stream'
 import { UsageError } from '../errors.js'
 import { type Io } from './io.js'
 
 export interface Output {
   stream: Writable
+  /** Absolute paths this output writes (the file and its temporary name). */
+  paths: string[]
   commit(): void
   abort(): void
 }
@@ -18,12 +21,13 @@ export function openOutput(io: Io, path: string | undefined): Output {
       throw new UsageError('refusing to write a binary stream to a terminal',
         'pipe it into the next tool or redirect it to a file; "-o -" forces it')
     }
-    return { stream: io.stdout, commit: () => undefined, abort: () => undefined }
+    return { stream: io.stdout, paths: [], commit: () => undefined, abort: () => undefined }
   }
   const tmp = `${path}.tmp-${io.pid}`
   const stream = createWriteStream(tmp, { flags: 'wx', mode: 0o600 })
   return {
     stream,
+    paths: [resolve(path), resolve(tmp)],
     commit: () => renameSync(tmp, path),
     abort: () => {
       stream.destroy()

@@ -32,7 +32,7 @@ export function run(spec: CliSpec, main: Main, proc: NodeJS.Process): void {
   const fail = (err: unknown) => {
     let code = signalCode ?? exitCodeOf(err)
     if (signalCode !== undefined) {
-      say('error', `interrupted by ${signalCode === EXIT.SIGINT ? 'SIGINT' : 'SIGTERM'}; nothing was committed`)
+      say('error', `interrupted by ${signalCode === EXIT.SIGINT ? 'SIGINT' : 'SIGTERM'}`)
     } else if (isEpipe(err)) {
       code = EXIT.EPIPE
       say('error', 'output closed early (downstream exited)')

@@ -77,15 +77,20 @@ export function typeflagOf(type: EntryType): string {
   return TYPEFLAG[type]
 }
 
+/** pax time text. Time is floor-seconds plus nanoseconds, so -1.5 s is {sec: -2, nsec: 5e8} and prints "-1.500000000". */
 export function formatTime(t: Time): string {
   if (t.nsec === 0) return String(t.sec)
+  if (t.sec < 0) return `-${-t.sec - 1}.${String(1_000_000_000 - t.nsec).padStart(9, '0')}`
   return `${t.sec}.${String(t.nsec).padStart(9, '0')}`
 }
 
 export function parseTime(s: string, where: string): Time {
-  const m = /^(-?[0-9]+)(?:\.([0-9]{1,9})[0-9]*)?$/.exec(s)
+  const m = /^(-?)(0|[1-9][0-9]{0,15})(?:\.([0-9]{1,9})[0-9]*)?$/.exec(s)
   if (!m) throw new FrameError(where, `bad time ${JSON.stringify(s)}`)
-  return { sec: Number(m[1]), nsec: m[2] ? Number(m[2].padEnd(9, '0')) : 0 }
+  const whole = Number(m[2])
+  const frac = m[3] ? Number(m[3].padEnd(9, '0')) : 0
+  if (m[1] !== '-') return { sec: whole, nsec: frac }
+  return frac === 0 ? { sec: -whole, nsec: 0 } : { sec: -whole - 1, nsec: 1_000_000_000 - frac }
 }
 
 /** The pax records of an entry, in a fixed order so that output is deterministic. */
@@ -108,11 +113,20 @@ export function entryRecords(meta: EntryMeta, stored: number, chain: string): Ar
   if (meta.ctime) r.push(['BACKTORY.ctime', formatTime(meta.ctime)])
   if (meta.dev !== undefined) r.push(['BACKTORY.dev', meta.dev])
   if (meta.ino !== undefined) r.push(['BACKTORY.ino', meta.ino])
-  for (const [name, value] of meta.xattrs) r.push([`SCHILY.xattr.${name}`, value])
+  for (const [name, value] of meta.xattrs) r.push([`SCHILY.xattr.${escapeKey(name)}`, value])
   if (meta.tarAcl?.access) r.push(['SCHILY.acl.access', meta.tarAcl.access])
   if (meta.tarAcl?.default) r.push(['SCHILY.acl.default', meta.tarAcl.default])
   r.push(['BACKTORY.chain', chain])
   return r
+}
+
+/** A pax key cannot hold "="; GNU tar's escapes: "%" as %25, "=" as %3D. */
+export function escapeKey(name: string): string {
+  return name.replace(/%/g, '%25').replace(/=/g, '%3D')
+}
+
+export function unescapeKey(key: string): string {
+  return key.replace(/%3D/g, '=').replace(/%25/g, '%')
 }
 
 function text(pax: PaxRecords, key: string): string | undefined {
@@ -122,7 +136,7 @@ function text(pax: PaxRecords, key: string): string | undefined {
 function int(pax: PaxRecords, key: string, fallback: number, where: string): number {
   const v = text(pax, key)
   if (v === undefined) return fallback
-  if (!/^[0-9]+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new FrameError(where, `bad ${key} ${JSON.stringify(v)}`)
+  if (!/^(0|[1-9][0-9]*)$/.test(v) || !Number.isSafeInteger(Number(v))) throw new FrameError(where, `bad ${key} ${JSON.stringify(v)}`)
   return Number(v)
 }
 
@@ -138,7 +152,7 @@ export function decodeEntry(u: Ustar, pax: PaxRecords, where: string): EntryMeta
   const mtimeText = text(pax, 'mtime')
   const ctimeText = text(pax, 'BACKTORY.ctime')
   const xattrs: Array<[string, Buffer]> = []
-  for (const [k, v] of pax) if (k.startsWith('SCHILY.xattr.')) xattrs.push([k.slice(13), v])
+  for (const [k, v] of pax) if (k.startsWith('SCHILY.xattr.')) xattrs.push([unescapeKey(k.slice(13)), v])
   const meta: EntryMeta = {
     path,
     type,

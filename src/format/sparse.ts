@@ -38,10 +38,10 @@ export class SparseMapDecoder {
     const lines = text.split('\n')
     this.partial = lines.pop() ?? ''
     for (const line of lines) {
-      if (!/^[0-9]{1,16}$/.test(line)) throw new FrameError(this.where, 'sparse map holds a non-number')
+      if (!/^(0|[1-9][0-9]{0,15})$/.test(line)) throw new FrameError(this.where, 'sparse map holds a non-number')
       const n = Number(line)
       if (this.want === -1) {
-        if (n > MAX_SEGMENTS) throw new FrameSizeError('sparse map', n, MAX_SEGMENTS)
+        if (n > MAX_SEGMENTS) throw new FrameSizeError('sparse map', n, MAX_SEGMENTS, 'segments')
         this.want = n * 2
       } else {
         this.numbers.push(n)

@@ -51,6 +51,7 @@ function getString(b: Buffer, [off, len]: readonly [number, number]): string {
 function getOctal(b: Buffer, [off, len]: readonly [number, number], field: string): number {
   if (b[off]! & 0x80) {
     // GNU base-256: accepted for reading so that GNU tar output of huge values parses.
+    if (b[off]! & 0x40) throw new FrameError('ustar header', `field ${field} is negative`)
     let n = 0
     for (let i = off + 1; i < off + len; i++) n = n * 256 + b[i]!
     return n

@@ -6,7 +6,7 @@ import {
   closeSync, ftruncateSync, linkSync, lstatSync, mkdirSync, openSync, renameSync, rmdirSync, symlinkSync,
   unlinkSync, writeSync, constants,
 } from 'node:fs'
-import { BtError, EXIT, IoError, UnsafePathError, isErrno } from '../errors.js'
+import { BtError, EXIT, InputError, IoError, UnsafePathError, isErrno } from '../errors.js'
 import { type EntryFrame, type Frame } from '../format/frame.js'
 import { sys } from '../sys/native.js'
 import { type MetaOptions, applyModeAndTimes, applyOwnerAndXattrs } from './metadata.js'
@@ -118,7 +118,8 @@ export async function restoreStream(frames: AsyncIterable<Frame>, o: RestoreOpti
         try {
           linkSync(absOf(target), tmp)
         } catch (err) {
-          if (!isErrno(err, 'ENOENT') || !o.select) throw err
+          if (!isErrno(err, 'ENOENT')) throw err
+          if (!o.select) throw new InputError('BT_LINK_TARGET', `hard link ${JSON.stringify(rel)} points at ${JSON.stringify(target)}, which the stream did not hold before it`, 'the stream is corrupt or was not written by bt-scan')
           o.warn(`cannot restore hard link ${JSON.stringify(rel)}: its target ${JSON.stringify(target)} was not selected`)
           return undefined
         }
@@ -151,6 +152,10 @@ export async function restoreStream(frames: AsyncIterable<Frame>, o: RestoreOpti
         sum.incomplete++
         o.warn(`${JSON.stringify(f.path)} was incomplete when backed up (${f.reason}); restored as it was stored`)
         continue
+      }
+      if (f.kind === 'header' && f.info.stream !== 'full') {
+        throw new InputError('BT_STREAM_KIND', `this bt-restore applies full streams; the input is a ${JSON.stringify(f.info.stream)} stream`,
+          'use a backtory version that knows this kind of stream')
       }
       if (f.kind !== 'entry') continue
       const rel = safeRelative(f.meta.path)

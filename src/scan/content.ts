@@ -30,7 +30,8 @@ export function dataSegments(fd: number, st: BigIntStats): Array<[number, number
       const h = Math.min(sys().seek(fd, d, 1), size)
       segs.push([d, h - d])
       pos = h
-      if (segs.length > MAX_SEGMENTS) return undefined
+      // One slot stays free for the trailing-hole marker below.
+      if (segs.length >= MAX_SEGMENTS) return undefined
     }
   } catch {
     // No SEEK_DATA on this filesystem: store densely, which is always correct.

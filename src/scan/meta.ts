@@ -8,6 +8,9 @@ import { type IdMaps } from './ids.js'
 
 const NS = 1_000_000_000n
 
+/** A name the stream cannot carry faithfully (pax wants UTF-8): skipped with a warning. */
+export class NotUtf8Error extends Error {}
+
 export function timeOf(ns: bigint): Time {
   let sec = ns / NS
   let nsec = ns % NS
@@ -66,7 +69,11 @@ export function metaOf(rel: string, abs: string, st: BigIntStats, type: EntryTyp
     if (access) meta.tarAcl.access = aclText(access[1], ids)
     if (dflt) meta.tarAcl.default = aclText(dflt[1], ids)
   }
-  if (type === 'symlink') meta.linkpath = readlinkSync(abs, 'utf8')
+  if (type === 'symlink') {
+    const target = readlinkSync(abs, 'buffer')
+    meta.linkpath = target.toString('utf8')
+    if (!Buffer.from(meta.linkpath, 'utf8').equals(target)) throw new NotUtf8Error(`the target of symlink ${JSON.stringify(rel)} is not valid UTF-8`)
+  }
   if (type === 'chardev' || type === 'blockdev') [meta.devmajor, meta.devminor] = sys().devSplit(Number(st.rdev))
   return meta
 }

@@ -8,7 +8,7 @@ import { StreamEncoder } from '../format/writer.js'
 import { type Excluder } from './exclude.js'
 import { changedSince, dataSegments, openRegular, readRanges } from './content.js'
 import { type IdMaps } from './ids.js'
-import { metaOf, typeOf } from './meta.js'
+import { NotUtf8Error, metaOf, typeOf } from './meta.js'
 import { type WalkItem, walk } from './walk.js'
 
 export interface ScanOptions {
@@ -22,6 +22,8 @@ export interface ScanOptions {
   warn(message: string): void
   /** Worth telling, not a problem (a skipped socket). */
   notice(message: string): void
+  /** Absolute paths never to scan: the tool's own output file when it lies inside the tree. */
+  skip?: Set<string>
 }
 
 /** Gathers small buffers so that 100k tiny files do not become 300k pipe writes. */
@@ -89,7 +91,8 @@ export function* scanStream(opts: ScanOptions): Generator<Buffer> {
   yield* out.flush()
 
   function vanishedOrUnreadable(rel: string, err: unknown): void {
-    if (isErrno(err, 'ENOENT')) opts.warn(`${JSON.stringify(rel)} vanished during the scan`)
+    if (err instanceof NotUtf8Error) opts.warn(`skipped ${JSON.stringify(rel)}: ${err.message}`)
+    else if (isErrno(err, 'ENOENT')) opts.warn(`${JSON.stringify(rel)} vanished during the scan`)
     else opts.warn(`cannot read ${JSON.stringify(rel)}: ${(err as Error).message}`)
   }
 

@@ -15,6 +15,7 @@ export interface WalkOptions {
   exclude: Excluder
   oneFileSystem: boolean
   excludeCaches: boolean
+  skip?: Set<string>
   warn(message: string): void
 }
 
@@ -55,6 +56,7 @@ function* walkDir(abs: string, rel: string, rootDev: bigint, opts: WalkOptions):
     }
     if (cacheOnly && name !== 'CACHEDIR.TAG') continue
     const childAbs = `${abs}/${name}`
+    if (opts.skip?.has(childAbs)) continue
     let st: BigIntStats
     try {
       st = lstatSync(childAbs, { bigint: true })
