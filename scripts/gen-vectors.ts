@@ -219,7 +219,7 @@ function fullTree(): Item[] {
     { meta: meta('docs', 'directory', { mode: 0o750, ...alice, mtime: { sec: T0 - 86400, nsec: 999999999 } }) },
     file('docs/hello.txt', Buffer.from('hello, world\n'), {
       ...alice, mtime: { sec: T0 - 3600, nsec: 500000000 }, ctime: { sec: T0 - 60, nsec: 250 }, dev: '2049', ino: '131073',
-      xattrs: [['security.capability', CAPABILITY], ['user.comment', Buffer.from('greeting ✓')]],
+      xattrs: [['security.capability', CAPABILITY], ['user.comment', Buffer.from('greeting ✓')], ['user.odd=name%', Buffer.from('escaped key')]],
     }),
     { meta: meta('docs/hello-link.txt', 'hardlink', { ...alice, linkpath: 'docs/hello.txt', dev: '2049', ino: '131073' }) },
     { meta: meta('docs/latest', 'symlink', { mode: 0o777, ...alice, linkpath: 'hello.txt' }) },
@@ -327,20 +327,44 @@ function globalFrame(name: string, records: Array<[string, string | Buffer]>): B
   return Buffer.concat([ustar('g', name, body.length), padded(body)])
 }
 
-/** A pax header, an entry header and data, laid out as StreamEncoder does, with any records. */
-function handEntry(m: EntryMeta, pax: Buffer, data: Buffer, more: Partial<Ustar> = {}): Buffer {
-  return Buffer.concat([
-    ustar('x', `PaxHeaders/${m.path}`, pax.length), padded(pax),
-    ustar(typeflagOf(m.type), m.path, data.length, { mode: m.mode, mtime: m.mtime.sec, linkname: m.linkpath ?? '', ...more }),
-    padded(data),
-  ])
+/** Recomputes a hand-edited header block's checksum. */
+function resum(b: Buffer): Buffer {
+  b.fill(0x20, 148, 156)
+  let sum = 0
+  for (const byte of b) sum += byte
+  b.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'ascii')
+  return b
+}
+
+/**
+ * A pax header, an entry header and data, laid out as StreamEncoder does but
+ * with any records; `tweak` may edit the entry's ustar block (its checksum is
+ * then recomputed).
+ */
+function handEntry(m: EntryMeta, pax: Buffer, data: Buffer, more: Partial<Ustar> = {}, tweak?: (b: Buffer) => void): Buffer {
+  const block = ustar(typeflagOf(m.type), m.path, data.length, {
+    mode: m.mode, uid: m.uid, gid: m.gid, mtime: m.mtime.sec, linkname: m.linkpath ?? '', uname: m.uname, gname: m.gname,
+    devmajor: m.devmajor ?? 0, devminor: m.devminor ?? 0, ...more,
+  })
+  if (tweak) {
+    tweak(block)
+    resum(block)
+  }
+  return Buffer.concat([ustar('x', `PaxHeaders/${m.path}`, pax.length), padded(pax), block, padded(data)])
+}
+
+/** Entry records as StreamEncoder writes them, with `extra` records before the chain. */
+function recordsWith(m: EntryMeta, stored: number, chain: string, extra: Array<[string, string | Buffer]>): Buffer {
+  const r = entryRecords(m, stored, chain)
+  return encodePax([...r.slice(0, -1), ...extra, r[r.length - 1]!])
 }
 
 /** Ends `prefix` with a trailer that is right for it (or as `wrong` says), then the end-of-archive marker. */
-function finish(prefix: Buffer, entries: number, wrong: { entries?: number; bytes?: number } = {}): Buffer {
-  const trailer = globalFrame('BACKTORY.trailer', encodeTrailerRecords({
+function finish(prefix: Buffer, entries: number, wrong: { entries?: number; bytes?: number } = {},
+  extra: Array<[string, string]> = []): Buffer {
+  const trailer = globalFrame('BACKTORY.trailer', [...encodeTrailerRecords({
     entries: wrong.entries ?? entries, incomplete: 0, bytes: wrong.bytes ?? prefix.length, chain: sha256(prefix),
-  }))
+  }), ...extra])
   return Buffer.concat([prefix, trailer, ZERO_BLOCK, ZERO_BLOCK])
 }
 
@@ -354,29 +378,78 @@ function flip(b: Buffer, at: number, mask = 0x01): Buffer {
 function gnuHeader(typeflag: string, name: string, size: number): Buffer {
   const b = ustar(typeflag, name, size, { mode: 0o644, uid: 1000, gid: 1000, mtime: T0, uname: 'user', gname: 'user' })
   b.write('ustar  \0', 257, 8, 'binary')
-  b.fill(0x20, 148, 156)
-  let sum = 0
-  for (const byte of b) sum += byte
-  b.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'ascii')
-  return b
+  return resum(b)
 }
 
 // ---------------------------------------------------------------- the cases
 
+interface HandEntry {
+  meta: EntryMeta
+  records: (chain: string) => Buffer
+  data?: Buffer
+  more?: Partial<Ustar>
+  tweak?: (b: Buffer) => void
+}
+
 export function generateVectors(): Vector[] {
   const out: Vector[] = []
-  const ok = (name: string, e: Encoded, comment: string) =>
+  const ok = (name: string, e: { stream: Buffer; lines: string[] }, comment: string) =>
     out.push({ name, expect: 'success', code: 'none', payload: payloadOf(e.lines), comment, stream: e.stream })
   const bad = (name: string, expect: Expect, code: string, stream: Buffer, comment: string) =>
     out.push({ name, expect, code, payload: sha256(stream), comment, stream })
 
   // Success.
   ok('success', encode(fullTree()),
-    'every entry type, uid 300000, nanosecond times, xattrs (binary too), a sparse file, long and UTF-8 names')
+    'every entry type, uid 300000, nanosecond times, xattrs (binary, and a name with = and %), a sparse file, long and UTF-8 names')
   ok('success_empty', encode([]), 'a header frame and a trailer frame, no entries')
   const changing = file('data.log', Buffer.from('partly written\n'))
   changing.incomplete = 'changed while being read'
   ok('success_incomplete', encode([{ meta: meta('.', 'directory') }, changing]), 'an entry followed by an incomplete note; the trailer counts it')
+
+  // Success by hand: what readers must accept although StreamEncoder never writes it.
+  const hand = (header: Buffer, entries: HandEntry[], trailerExtra: Array<[string, string]> = []) => {
+    let prefix = header
+    const lines = [listFrame({ kind: 'header', info: INFO })]
+    for (const e of entries) {
+      const data = e.data ?? Buffer.alloc(0)
+      prefix = Buffer.concat([prefix, handEntry(e.meta, e.records(sha256(prefix)), data, e.more, e.tweak)])
+      lines.push(listFrame({ kind: 'entry', meta: e.meta, data: sha256(data) }))
+    }
+    lines.push(listFrame({ kind: 'trailer', entries: entries.length, incomplete: 0, bytes: prefix.length, chain: sha256(prefix) }))
+    return { stream: finish(prefix, entries.length, {}, trailerExtra), lines }
+  }
+  const header = new StreamEncoder().header(INFO)
+  const root = meta('.', 'directory')
+  const hello = meta('a.txt', 'file', { size: 6 })
+  ok('success_unknown_keys', hand(
+    globalFrame('BACKTORY.header', [...encodeHeaderRecords(INFO), ['BACKTORY.note', 'from a later revision'], ['comment', 'by hand']]),
+    [
+      { meta: root, more: { name: './' }, records: (c) => recordsWith(root, 0, c, [['atime', '1717243200.5'], ['charset', 'ISO-IR 10646 2000 UTF-8'], ['BACKTORY.future', 'x']]) },
+      {
+        meta: hello, data: Buffer.from('hello\n'),
+        records: (c) => recordsWith(hello, 6, c, [['comment', 'hi'], ['SCHILY.acl.access', 'user::rw-,group::r--,other::r--'], ['BACKTORY.future', 'y']]),
+      },
+    ], [['BACKTORY.note', 'z'], ['comment', 'bye']]),
+  'unknown pax keys in every frame kind, BACKTORY.* ones included, and star ACL text: readers ignore them')
+  const fromUstar = meta('plain.txt', 'file', { uid: 1234, gid: 5678, uname: 'ustar-user', gname: 'ustar-group', mode: 0o640, size: 6 })
+  const dirUstar = meta('dir', 'directory', { uid: 1234, gid: 5678, uname: 'ustar-user', gname: 'ustar-group' })
+  ok('success_ustar_fallback', hand(header, [
+    { meta: root, records: (c) => encodePax(entryRecords(root, 0, c)) },
+    { meta: dirUstar, more: { name: 'dir/' }, records: (c) => encodePax([['BACKTORY.chain', c]]) },
+    { meta: fromUstar, data: Buffer.from('plain\n'), records: (c) => encodePax([['BACKTORY.chain', c]]) },
+  ]), 'entries whose pax header holds only the chain: path, ids, names and mtime come from the ustar block')
+  const bigUid = meta('big-uid', 'file', { uid: 5000000 })
+  ok('success_base256', hand(header, [
+    { meta: root, records: (c) => encodePax(entryRecords(root, 0, c)) },
+    {
+      meta: bigUid, records: (c) => encodePax(entryRecords(bigUid, 0, c).filter(([k]) => k !== 'uid')),
+      tweak: (b) => {
+        b.fill(0, 108, 116)
+        b[108] = 0x80
+        b.writeUIntBE(5000000, 113, 3)
+      },
+    },
+  ]), 'a uid of 5000000 only in the ustar field, in GNU base-256 (readers accept a positive one)')
 
   const small = encode(smallTree())
   const s = small.stream
@@ -452,6 +525,14 @@ export function generateVectors(): Vector[] {
     'the trailer counts 6 entries, the stream has 5; its chain and byte count are right')
   bad('trailer_bytes_mismatch', 'frame failure', 'BT_FRAME', finish(upToLast, 5, { bytes: m.trailer - 512 }),
     'the trailer counts 512 bytes too few; its chain and entry count are right')
+  const negMeta = meta('negative', 'file', { size: 0 })
+  bad('base256_negative', 'frame failure', 'BT_FRAME', finish(Buffer.concat([upToLast,
+    handEntry(negMeta, encodePax(entryRecords(negMeta, 0, sha256(upToLast))), Buffer.alloc(0), {}, (b) => b.fill(0xff, 136, 148))]), 6),
+  'an entry whose ustar mtime is -1 in GNU base-256: readers reject negative base-256 values')
+  bad('leading_zero_uid', 'frame failure', 'BT_FRAME', finish(Buffer.concat([upToLast,
+    handEntry(zMeta, encodePax(entryRecords(zMeta, 3, sha256(upToLast)).map(([k, v]): [string, string | Buffer] => [k, k === 'uid' ? '0300000' : v])),
+      Buffer.from('zz\n'))]), 6),
+  'uid=0300000: readers reject decimal values with a leading zero')
   const trailerPax = decodeUstar(s.subarray(m.trailer, m.trailer + BLOCK), 'trailer').size
   if (padding(trailerPax) === 0) throw new Error('the trailer pax header has no padding to spoil')
   bad('pax_padding_nonzero', 'frame failure', 'BT_FRAME', flip(s, m.trailer + BLOCK + trailerPax, 0x20),
@@ -466,6 +547,9 @@ export function generateVectors(): Vector[] {
   if (host === -1 || host > m.headerEnd) throw new Error('host not found in the header frame')
   bad('digest_mismatch_header', 'digest failure', 'BT_DIGEST', flip(s, host),
     'one bit flipped in BACKTORY.host of the header frame, caught by the chain of the first entry')
+  bad('digest_uppercase', 'digest failure', 'BT_DIGEST', finish(Buffer.concat([upToLast,
+    handEntry(zMeta, encodePax(entryRecords(zMeta, 3, sha256(upToLast).toUpperCase())), Buffer.from('zz\n'))]), 6),
+  'the right chain digest in uppercase hex: readers compare it octet for octet')
   bad('digest_mismatch_at_trailer', 'digest failure', 'BT_DIGEST', flip(s, last.data + 1),
     'one bit flipped in the data of the last entry, caught by the trailer\'s chain')
   bad('digest_mismatch_sparse', 'digest failure', 'BT_DIGEST', flip(s, sparse.data + 999, 0x80),

@@ -73,6 +73,11 @@ export class ByteSource {
     return n - left
   }
 
+  /** Lets the source go (a generator's finally runs, a Readable is destroyed). */
+  async close(): Promise<void> {
+    await this.it.return?.()
+  }
+
   async atEnd(): Promise<boolean> {
     return !(await this.fill())
   }

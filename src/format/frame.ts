@@ -35,6 +35,16 @@ export interface EntryMeta {
   xattrs: Array<[string, Buffer]>
   /** star-format ACL text for GNU tar and bsdtar (SCHILY.acl.*); written, never read back. */
   tarAcl?: { access?: string; default?: string }
+  /** Set only in quick and diff streams; see EntryOp. */
+  op?: EntryOp
+  /** op "delta": bytes of delta data that follow; meta.size stays the new file's size. */
+  deltaSize?: number
+  /** op "delta": SHA-256 (hex) the base file must have; op "copy": of the source. */
+  baseSha256?: string
+  /** ops "delta" and "copy": SHA-256 (hex) of the resulting content. */
+  sha256?: string
+  /** op "copy": the path in the full whose content this file has. */
+  from?: string
   /** Data segments [offset, length] of a sparse file; everything else is a hole. */
   sparse?: Array<[number, number]>
 }
@@ -48,7 +58,21 @@ export interface StreamInfo {
   stream: string
   time: string
   id: string
+  /** "quick" and "diff" streams: the id of the full they were made against. */
+  base?: string
+  /** "diff" streams: the digest of that full's index, as bt-delta recorded it. */
+  baseIndex?: string
 }
+
+/** Stream kinds: a complete tree; a scan that marked quick-checked files unchanged; a differential. */
+export const STREAM_KINDS = ['full', 'quick', 'diff'] as const
+
+/**
+ * How a differential (or quick) entry relates to the full: absent means the
+ * content is here in full (a literal); the others carry no plain content.
+ */
+export type EntryOp = 'unchanged' | 'meta' | 'delta' | 'copy'
+const OPS: readonly string[] = ['unchanged', 'meta', 'delta', 'copy']
 
 export interface HeaderFrame { kind: 'header'; info: StreamInfo }
 export interface EntryFrame {
@@ -111,6 +135,12 @@ export function entryRecords(meta: EntryMeta, stored: number, chain: string): Ar
   if (Buffer.byteLength(meta.gname) > 31) r.push(['gname', meta.gname])
   r.push(['mtime', formatTime(meta.mtime)])
   if (meta.ctime) r.push(['BACKTORY.ctime', formatTime(meta.ctime)])
+  if (meta.op) {
+    r.push(['BACKTORY.op', meta.op], ['BACKTORY.size', String(meta.size)])
+    if (meta.baseSha256) r.push(['BACKTORY.base-sha256', meta.baseSha256])
+    if (meta.sha256) r.push(['BACKTORY.sha256', meta.sha256])
+    if (meta.from !== undefined) r.push(['BACKTORY.from', meta.from])
+  }
   if (meta.dev !== undefined) r.push(['BACKTORY.dev', meta.dev])
   if (meta.ino !== undefined) r.push(['BACKTORY.ino', meta.ino])
   for (const [name, value] of meta.xattrs) r.push([`SCHILY.xattr.${escapeKey(name)}`, value])
@@ -180,6 +210,30 @@ export function decodeEntry(u: Ustar, pax: PaxRecords, where: string): EntryMeta
   if (dev !== undefined) meta.dev = dev
   if (ino !== undefined) meta.ino = ino
   if (sparse) meta.sparse = [] // filled from the map that opens the data
+  const op = text(pax, 'BACKTORY.op')
+  if (op !== undefined) {
+    if (!OPS.includes(op)) throw new FrameError(where, `unknown entry op ${JSON.stringify(op)}`)
+    if (type !== 'file' || sparse) throw new FrameError(where, `op ${op} on a ${sparse ? 'sparse file' : type}`)
+    meta.op = op as EntryOp
+    meta.size = int(pax, 'BACKTORY.size', -1, where)
+    if (meta.size < 0) throw new FrameError(where, `op ${op} without BACKTORY.size`)
+    const stored = storedSize(u, pax, where)
+    if (op === 'delta') meta.deltaSize = stored
+    else if (stored !== 0) throw new FrameError(where, `op ${op} with ${stored} bytes of data`)
+    const hex = (key: string, need: boolean): string | undefined => {
+      const v = text(pax, key)
+      if (v === undefined && !need) return undefined
+      if (v === undefined || !/^[0-9a-f]{64}$/.test(v)) throw new FrameError(where, `op ${op} needs ${key} as 64 hex digits`)
+      return v
+    }
+    if (op === 'delta') meta.baseSha256 = hex('BACKTORY.base-sha256', true)
+    if (op === 'delta' || op === 'copy') meta.sha256 = hex('BACKTORY.sha256', true)
+    if (op === 'copy') {
+      const from = text(pax, 'BACKTORY.from')
+      if (from === undefined) throw new FrameError(where, 'op copy without BACKTORY.from')
+      meta.from = from
+    }
+  }
   return meta
 }
 
@@ -188,6 +242,8 @@ export function encodeHeaderRecords(info: StreamInfo): Array<[string, string]> {
     ['BACKTORY.kind', 'header'], ['BACKTORY.v', info.version], ['BACKTORY.producer', info.producer],
     ['BACKTORY.host', info.host], ['BACKTORY.source', info.source], ['BACKTORY.stream', info.stream],
     ['BACKTORY.time', info.time], ['BACKTORY.id', info.id],
+    ...(info.base !== undefined ? [['BACKTORY.base', info.base] as [string, string]] : []),
+    ...(info.baseIndex !== undefined ? [['BACKTORY.base-index', info.baseIndex] as [string, string]] : []),
   ]
 }
 
@@ -219,6 +275,8 @@ export function decodeGlobal(pax: PaxRecords, where: string): HeaderFrame | Inco
           version, producer: need('BACKTORY.producer'), host: need('BACKTORY.host'),
           source: need('BACKTORY.source'), stream: need('BACKTORY.stream'), time: need('BACKTORY.time'),
           id: need('BACKTORY.id'),
+          ...(pax.has('BACKTORY.base') ? { base: need('BACKTORY.base') } : {}),
+          ...(pax.has('BACKTORY.base-index') ? { baseIndex: need('BACKTORY.base-index') } : {}),
         },
       }
     }
@@ -226,7 +284,8 @@ export function decodeGlobal(pax: PaxRecords, where: string): HeaderFrame | Inco
       return { kind, path: need('BACKTORY.path'), reason: need('BACKTORY.reason') }
     case 'trailer':
       return {
-        kind, entries: int(pax, 'BACKTORY.entries', -1, where), incomplete: int(pax, 'BACKTORY.incomplete', 0, where),
+        // Every count is required: no digest covers the trailer's own records.
+        kind, entries: int(pax, 'BACKTORY.entries', -1, where), incomplete: int(pax, 'BACKTORY.incomplete', -1, where),
         bytes: int(pax, 'BACKTORY.bytes', -1, where), chain: need('BACKTORY.chain'),
       }
     case undefined:

@@ -51,6 +51,10 @@ export async function* readFrames(source: AsyncIterable<Buffer | string>, opts: 
     const b = await src.exact(BLOCK)
     if (b.length === BLOCK) return b
     if (b.length === 0 && at === 0) throw new TruncatedStreamError('the input is empty')
+    // A few bytes that do not even start like a header frame are not a cut stream.
+    if (at === 0 && !b.subarray(0, 15).equals(Buffer.from('BACKTORY.header').subarray(0, Math.min(15, b.length)))) {
+      throw new NotAStreamError(`${b.length} bytes that do not start a header frame`)
+    }
     if (b.length === 0) throw new TruncatedStreamError(`ends after ${entries} entries without a trailer`)
     throw new TruncatedStreamError(`ends inside ${what} at byte ${at}`)
   }
@@ -64,88 +68,93 @@ export async function* readFrames(source: AsyncIterable<Buffer | string>, opts: 
     return decodePax(body.subarray(0, size), where(at))
   }
 
-  for (;;) {
-    const at = src.consumed
-    const chain = src.digest()
-    const block = await readBlock(at, 'a header')
-    frameNo++
-    if (isZeroBlock(block)) {
-      if (!info) throw new NotAStreamError('it starts with an empty tar block')
-      throw new TruncatedStreamError(`end-of-archive marker at byte ${at} before the trailer`)
-    }
-    let u
-    try {
-      u = decodeUstar(block, where(at))
-    } catch (err) {
-      if (!info) throw new NotAStreamError('no tar header where the header frame belongs')
-      throw err
-    }
-    if (!info) {
-      if (u.typeflag !== 'g') throw new NotAStreamError('no header frame')
-      const pax = await readPax(u.size, at)
-      if (!pax.has('BACKTORY.kind')) throw new NotAStreamError('the first global header is not backtory\'s')
-      const f = decodeGlobal(pax, where(at))
-      if (f.kind !== 'header') throw new NotAStreamError(`it starts with a ${f.kind} frame`)
-      info = f.info
-      yield f
-      continue
-    }
-    if (u.typeflag !== 'x' && u.typeflag !== 'g') throw new FrameError(where(at), 'entry without a pax header (not written by backtory)')
-    const pax = await readPax(u.size, at)
-    const claimed = chainOf(pax)
-    if (claimed === undefined) throw new FrameError(where(at), 'frame lacks BACKTORY.chain')
-    if (claimed !== chain) throw new DigestMismatchError(where(at))
-
-    if (u.typeflag === 'g') {
-      const f = decodeGlobal(pax, where(at))
-      if (f.kind === 'header') throw new FrameError(where(at), 'a second header frame')
-      if (f.kind === 'incomplete') {
-        incompletes++
+  try {
+    for (;;) {
+      const at = src.consumed
+      const chain = src.digest()
+      const block = await readBlock(at, 'a header')
+      frameNo++
+      if (isZeroBlock(block)) {
+        if (!info) throw new NotAStreamError('it starts with an empty tar block')
+        throw new TruncatedStreamError(`end-of-archive marker at byte ${at} before the trailer`)
+      }
+      let u
+      try {
+        u = decodeUstar(block, where(at))
+      } catch (err) {
+        if (!info) throw new NotAStreamError('no tar header where the header frame belongs')
+        throw err
+      }
+      if (!info) {
+        if (u.typeflag !== 'g') throw new NotAStreamError('no header frame')
+        const pax = await readPax(u.size, at)
+        if (!pax.has('BACKTORY.kind')) throw new NotAStreamError('the first global header is not backtory\'s')
+        const f = decodeGlobal(pax, where(at))
+        if (f.kind !== 'header') throw new NotAStreamError(`it starts with a ${f.kind} frame`)
+        info = f.info
         yield f
         continue
       }
-      if (f.bytes !== at) throw new FrameError(where(at), `trailer counts ${f.bytes} bytes, the stream had ${at}`)
-      if (f.entries !== entries || f.incomplete !== incompletes) {
-        throw new FrameError(where(at), `trailer counts ${f.entries} entries and ${f.incomplete} incomplete, the stream had ${entries} and ${incompletes}`)
-      }
-      const eoa = await src.exact(2 * BLOCK)
-      if (eoa.length < 2 * BLOCK) throw new TruncatedStreamError('the end-of-archive marker after the trailer is missing')
-      if (!isZeroBlock(eoa.subarray(0, BLOCK)) || !isZeroBlock(eoa.subarray(BLOCK))) {
-        throw new TrailingDataError(`non-zero bytes right after the trailer at byte ${src.consumed - 2 * BLOCK}`)
-      }
-      if (!(await src.atEnd())) throw new TrailingDataError(`more bytes after the end-of-archive marker at byte ${src.consumed}`)
-      yield f
-      return
-    }
+      if (u.typeflag !== 'x' && u.typeflag !== 'g') throw new FrameError(where(at), 'entry without a pax header (not written by backtory)')
+      const pax = await readPax(u.size, at)
+      const claimed = chainOf(pax)
+      if (claimed === undefined) throw new FrameError(where(at), 'frame lacks BACKTORY.chain')
+      if (claimed !== chain) throw new DigestMismatchError(where(at))
 
-    const entryAt = src.consumed
-    const ub = await readBlock(entryAt, 'an entry header')
-    if (isZeroBlock(ub)) throw new FrameError(where(entryAt), 'pax header not followed by an entry')
-    const eu = decodeUstar(ub, where(entryAt))
-    const meta = decodeEntry(eu, pax, where(entryAt))
-    lastPath = meta.path
-    let stored = storedSize(eu, pax, where(entryAt))
-    if (meta.sparse) {
-      const dec = new SparseMapDecoder(where(entryAt), meta.size)
-      for (;;) {
-        const mb = await readBlock(src.consumed, 'a sparse map')
-        const segs = dec.push(mb)
-        if (segs) {
-          meta.sparse = segs
-          break
+      if (u.typeflag === 'g') {
+        const f = decodeGlobal(pax, where(at))
+        if (f.kind === 'header') throw new FrameError(where(at), 'a second header frame')
+        if (f.kind === 'incomplete') {
+          incompletes++
+          yield f
+          continue
         }
+        if (f.bytes !== at) throw new FrameError(where(at), `trailer counts ${f.bytes} bytes, the stream had ${at}`)
+        if (f.entries !== entries || f.incomplete !== incompletes) {
+          throw new FrameError(where(at), `trailer counts ${f.entries} entries and ${f.incomplete} incomplete, the stream had ${entries} and ${incompletes}`)
+        }
+        const eoa = await src.exact(2 * BLOCK)
+        if (eoa.length < 2 * BLOCK) throw new TruncatedStreamError('the end-of-archive marker after the trailer is missing')
+        if (!isZeroBlock(eoa.subarray(0, BLOCK)) || !isZeroBlock(eoa.subarray(BLOCK))) {
+          throw new TrailingDataError(`non-zero bytes right after the trailer at byte ${src.consumed - 2 * BLOCK}`)
+        }
+        if (!(await src.atEnd())) throw new TrailingDataError(`more bytes after the end-of-archive marker at byte ${src.consumed}`)
+        yield f
+        return
       }
-      stored -= dec.blocks * BLOCK
-      if (stored !== dataBytes(meta.sparse)) throw new FrameError(where(entryAt), 'sparse data size does not match its map')
-    } else if (meta.type !== 'file' && stored !== 0) {
-      throw new FrameError(where(entryAt), `${meta.type} entry with ${stored} bytes of data`)
+
+      const entryAt = src.consumed
+      const ub = await readBlock(entryAt, 'an entry header')
+      if (isZeroBlock(ub)) throw new FrameError(where(entryAt), 'pax header not followed by an entry')
+      const eu = decodeUstar(ub, where(entryAt))
+      const meta = decodeEntry(eu, pax, where(entryAt))
+      lastPath = meta.path
+      let stored = storedSize(eu, pax, where(entryAt))
+      if (meta.sparse) {
+        const dec = new SparseMapDecoder(where(entryAt), meta.size)
+        for (;;) {
+          const mb = await readBlock(src.consumed, 'a sparse map')
+          const segs = dec.push(mb)
+          if (segs) {
+            meta.sparse = segs
+            break
+          }
+        }
+        stored -= dec.blocks * BLOCK
+        if (stored !== dataBytes(meta.sparse)) throw new FrameError(where(entryAt), 'sparse data size does not match its map')
+      } else if (meta.type !== 'file' && stored !== 0) {
+        throw new FrameError(where(entryAt), `${meta.type} entry with ${stored} bytes of data`)
+      }
+      entries++
+      const body = new Body(src, stored, meta.path)
+      const frame: EntryFrame = { kind: 'entry', meta, body }
+      yield frame
+      await body.drain()
+      const padTo = padding(storedSize(eu, pax, where(entryAt)))
+      if ((await src.skip(padTo)) < padTo) throw new TruncatedStreamError(`ends inside the padding of ${JSON.stringify(meta.path)}`)
     }
-    entries++
-    const body = new Body(src, stored, meta.path)
-    const frame: EntryFrame = { kind: 'entry', meta, body }
-    yield frame
-    await body.drain()
-    const padTo = padding(storedSize(eu, pax, where(entryAt)))
-    if ((await src.skip(padTo)) < padTo) throw new TruncatedStreamError(`ends inside the padding of ${JSON.stringify(meta.path)}`)
+  } finally {
+    // On success the source is at its end; on failure it must be released all the same.
+    await src.close()
   }
 }

@@ -27,7 +27,10 @@ export class StreamEncoder {
   /** Header blocks of an entry; then exactly the entry's data bytes must follow via data(). */
   entry(meta: EntryMeta): Buffer {
     this.expectBody()
-    const content = meta.type === 'file' ? (meta.sparse ? dataBytes(meta.sparse) : meta.size) : 0
+    const content = meta.type !== 'file' ? 0
+      : meta.op === 'delta' ? meta.deltaSize ?? 0
+      : meta.op ? 0
+      : meta.sparse ? dataBytes(meta.sparse) : meta.size
     const map = meta.sparse ? encodeSparseMap(meta.sparse) : undefined
     this.stored = content + (map?.length ?? 0)
     const pax = encodePax(entryRecords(meta, this.stored, this.chain()))

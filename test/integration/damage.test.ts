@@ -40,7 +40,7 @@ t.test('truncation at many offsets is always exit 4 and loses nothing', async (t
   const bytes = readFileSync(`${dir}/s.bt`)
   const rnd = xorshift(42)
   const offsets = new Set([0, 1, 511, 512, 1024, bytes.length - 1025, bytes.length - 1024, bytes.length - 512, bytes.length - 1])
-  while (offsets.size < 40) offsets.add(Math.floor(rnd() * bytes.length))
+  while (offsets.size < 40 && bytes.length > 1000) offsets.add(Math.floor(rnd() * bytes.length))
   for (const off of offsets) {
     const dst = `${dir}/t${off}`
     mkdirSync(dst)
