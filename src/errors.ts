@@ -123,3 +123,84 @@ export function isErrno(err: unknown, ...codes: string[]): err is NodeJS.ErrnoEx
   return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' &&
     codes.includes((err as NodeJS.ErrnoException).code as string)
 }
+
+// ---- sealed archives (bt-seal, bt-open, bt-keygen; backtory-seal(5)) ----
+
+/** A key file that cannot serve: not PEM, wrong type, too small, encrypted without a passphrase. */
+export class KeyError extends BtError {
+  constructor(path: string, detail: string, ...hints: string[]) {
+    super('BT_KEY', EXIT.USAGE, `key ${JSON.stringify(path)}: ${detail}`, hints)
+  }
+}
+
+export class NotSealedError extends InputError {
+  constructor(detail: string) {
+    super('BT_NOT_SEALED', `input is not a sealed backtory archive (${detail})`,
+      'did you pipe a plain stream? bt-open reads what bt-seal writes; bt-ls and bt-restore read streams directly')
+  }
+}
+
+export class SealHeaderError extends InputError {
+  constructor(detail: string) {
+    super('BT_SEAL_HEADER', `malformed sealed header: ${detail}`,
+      'the archive is corrupt or was not written by bt-seal; fetch it again or use another copy')
+  }
+}
+
+export class NotRecipientError extends InputError {
+  constructor(detail: string, recipients: string[]) {
+    super('BT_NOT_RECIPIENT', `archive is not encrypted to ${detail}`,
+      recipients.length ? `it is encrypted to ${recipients.join(', ')}; use the private key of one of these` :
+        'it was sealed with a passphrase: use --passphrase-file')
+  }
+}
+
+export class PassphraseError extends InputError {
+  constructor() {
+    super('BT_PASSPHRASE', 'wrong passphrase (the data key did not authenticate)',
+      'check the passphrase file: its first line, without the newline, is the passphrase')
+  }
+}
+
+export class UnknownSignerError extends InputError {
+  constructor(signer: string, known: string[]) {
+    super('BT_UNKNOWN_SIGNER', `archive is signed by ${signer}, which is not a --verify key` +
+      (known.length ? ` (given: ${known.join(', ')})` : ' (none given)'),
+      'give the signing host\'s public key with --verify HOST.pub, or --no-verify to open it unauthenticated')
+  }
+}
+
+export class BadSignatureError extends InputError {
+  constructor(what: string) {
+    super('BT_BAD_SIGNATURE', `bad signature on the ${what}`,
+      'the archive was changed after it was sealed, or forged; do not trust it and restore from another copy')
+  }
+}
+
+export class ChunkAuthError extends InputError {
+  constructor(detail: string) {
+    super('BT_CHUNK_AUTH', detail,
+      'the archive was changed in storage or in transit; fetch it again or restore from another copy')
+  }
+}
+
+export class SealTruncatedError extends InputError {
+  constructor(detail: string) {
+    super('BT_SEAL_TRUNCATED', `sealed archive is truncated: ${detail}`,
+      'the upload or download was cut short, or bt-seal failed; fetch it again or use another copy')
+  }
+}
+
+export class SealTrailingError extends InputError {
+  constructor(detail: string) {
+    super('BT_SEAL_TRAILING', `data after the end of the sealed archive: ${detail}`,
+      'something was appended to the file; the archive before it may be intact: cut it at its trailer')
+  }
+}
+
+export class SealPayloadError extends InputError {
+  constructor(detail: string) {
+    super('BT_SEAL_PAYLOAD', `the authenticated payload is damaged: ${detail}`,
+      'the archive was sealed this way by its signer (a bug or a hostile signer); restore from another copy')
+  }
+}

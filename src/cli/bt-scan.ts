@@ -9,6 +9,7 @@ import { STREAM_VERSION } from '../format/frame.js'
 import { Excluder, patternsFromText } from '../scan/exclude.js'
 import { loadIdMaps } from '../scan/ids.js'
 import { scanStream } from '../scan/scan.js'
+import { openIndex, readState } from '../state/store.js'
 import { PRODUCER } from '../version.js'
 import { type CliSpec, type Parsed } from './args.js'
 import { type Io } from './io.js'
@@ -25,6 +26,7 @@ export const spec: CliSpec = {
     { long: 'host', arg: 'NAME', doc: 'host name recorded in the header (default: this host)' },
     { long: 'one-file-system', short: 'x', doc: 'do not descend into directories on other filesystems' },
     { long: 'output', short: 'o', arg: 'FILE', doc: 'write to FILE, which appears only on success ("-": stdout)' },
+    { long: 'state', short: 's', arg: 'DIR', doc: 'quick-check files against the full index in DIR (shared with bt-delta; default: $BT_STATE)' },
     { long: 'source', arg: 'LABEL', doc: 'source recorded in the header (default: the absolute path of DIR, symlinks resolved)' },
   ],
   notes: ['Warnings name what was skipped or flagged incomplete; the run then exits 3.'],
@@ -51,13 +53,18 @@ export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal):
     }
   }
   const exclude = new Excluder(patterns)
+  const stateDir = (opts.state as string | undefined) ?? io.env.BT_STATE
+  const state = stateDir ? readState(stateDir) : undefined
+  if (stateDir && !state) io.notice(`no full index in ${JSON.stringify(stateDir)} yet: scanning everything`)
+  const index = state ? openIndex(state) : undefined
   const out = openOutput(io, opts.output as string | undefined)
   const gen = scanStream({
+    index,
     root,
     info: {
       version: STREAM_VERSION, producer: PRODUCER, host: (opts.host as string | undefined) ?? hostname(),
-      source: (opts.source as string | undefined) ?? root, stream: 'full', time: new Date().toISOString(),
-      id: randomBytes(16).toString('hex'),
+      source: (opts.source as string | undefined) ?? root, stream: state ? 'quick' : 'full', time: new Date().toISOString(),
+      id: randomBytes(16).toString('hex'), ...(state ? { base: state.full.id } : {}),
     },
     exclude,
     oneFileSystem: Boolean(opts['one-file-system']),
@@ -73,6 +80,8 @@ export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal):
   } catch (err) {
     out.abort()
     throw err
+  } finally {
+    index?.close()
   }
   return io.warnings() > 0 ? EXIT.PARTIAL : EXIT.OK
 }

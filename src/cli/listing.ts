@@ -21,14 +21,15 @@ export function entryLine(m: EntryMeta): string {
   const owner = `${m.uname || m.uid}/${m.gname || m.gid}`
   const size = m.type === 'chardev' || m.type === 'blockdev' ? `${m.devmajor},${m.devminor}` : String(m.size)
   const link = m.type === 'symlink' ? ` -> ${m.linkpath}` : m.type === 'hardlink' ? ` link to ${m.linkpath}` : ''
-  return `${modeString(m.type, m.mode)} ${owner.padEnd(17)} ${size.padStart(12)} ${timeString(m.mtime.sec)} ${m.path}${link}`
+  const op = m.op === 'copy' ? ` [copy of ${m.from}]` : m.op === 'delta' ? ` [delta, ${m.deltaSize} bytes]` : m.op ? ` [${m.op}]` : ''
+  return `${modeString(m.type, m.mode)} ${owner.padEnd(17)} ${size.padStart(12)} ${timeString(m.mtime.sec)} ${m.path}${link}${op}`
 }
 
 export function frameLine(f: Frame): string {
   switch (f.kind) {
     case 'header': {
       const i = f.info
-      return `# backtory stream v${i.version} ${i.stream} id ${i.id} host ${JSON.stringify(i.host)} source ${JSON.stringify(i.source)} time ${i.time} producer ${JSON.stringify(i.producer)}`
+      return `# backtory stream v${i.version} ${i.stream} id ${i.id}${i.base ? ` base ${i.base}` : ''} host ${JSON.stringify(i.host)} source ${JSON.stringify(i.source)} time ${i.time} producer ${JSON.stringify(i.producer)}`
     }
     case 'entry':
       return entryLine(f.meta)
@@ -51,6 +52,9 @@ export function frameJson(f: Frame): string {
         ...(m.linkpath !== undefined ? { linkpath: m.linkpath } : {}),
         ...(m.devmajor !== undefined ? { devmajor: m.devmajor, devminor: m.devminor } : {}),
         ...(m.sparse ? { sparse: m.sparse } : {}),
+        ...(m.op ? { op: m.op } : {}), ...(m.from !== undefined ? { from: m.from } : {}),
+        ...(m.deltaSize !== undefined ? { deltaSize: m.deltaSize } : {}),
+        ...(m.sha256 ? { sha256: m.sha256 } : {}), ...(m.baseSha256 ? { baseSha256: m.baseSha256 } : {}),
         ...(m.xattrs.length ? { xattrs: m.xattrs.map(([k]) => k) } : {}),
       })
     }

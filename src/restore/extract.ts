@@ -2,11 +2,11 @@
 // name and moved into place only when the next frame arrives, because only then
 // has the reader verified the chain digest over it: a corrupt or truncated
 // stream never leaves a half-written or unverified object in the tree.
-import {
-  closeSync, ftruncateSync, linkSync, lstatSync, mkdirSync, openSync, renameSync, rmdirSync, symlinkSync,
-  unlinkSync, writeSync, constants,
-} from 'node:fs'
-import { BtError, EXIT, InputError, IoError, UnsafePathError, isErrno } from '../errors.js'
+import { linkSync, symlinkSync, constants } from 'node:fs'
+import { InputError, IoError, UnsafePathError, isErrno } from '../errors.js'
+import { applyDiff } from './apply-diff.js'
+import { asIoError, makeDir, removeQuietly, replace, writeFile } from './fsops.js'
+import { writeMarker } from './marker.js'
 import { type EntryFrame, type Frame } from '../format/frame.js'
 import { sys } from '../sys/native.js'
 import { type MetaOptions, applyModeAndTimes, applyOwnerAndXattrs } from './metadata.js'
@@ -44,6 +44,7 @@ export async function restoreStream(frames: AsyncIterable<Frame>, o: RestoreOpti
   const dirs: OpenDir[] = []
   let pending: Pending | undefined
   let seq = 0
+  let fullId = ''
   const absOf = (rel: string) => (rel === '.' ? o.target : `${o.target}/${rel}`)
   const tmpFor = (rel: string) => `${absOf(parentOf(rel))}/.bt-restore-${o.tmpTag}-${seq++}`
   const fsCall = <T>(what: string, fn: () => T): T => {
@@ -153,10 +154,15 @@ export async function restoreStream(frames: AsyncIterable<Frame>, o: RestoreOpti
         o.warn(`${JSON.stringify(f.path)} was incomplete when backed up (${f.reason}); restored as it was stored`)
         continue
       }
-      if (f.kind === 'header' && f.info.stream !== 'full') {
-        throw new InputError('BT_STREAM_KIND', `this bt-restore applies full streams; the input is a ${JSON.stringify(f.info.stream)} stream`,
-          'use a backtory version that knows this kind of stream')
+      if (f.kind === 'header') {
+        if (f.info.stream === 'diff') return await applyDiff(f, frames, o)
+        if (f.info.stream !== 'full') {
+          throw new InputError('BT_STREAM_KIND', `bt-restore applies full and diff streams; the input is a ${JSON.stringify(f.info.stream)} stream`,
+            f.info.stream === 'quick' ? 'a quick-checked scan is input for bt-delta, not a backup: pipe it through bt-delta' : 'use a backtory version that knows this kind of stream')
+        }
+        fullId = f.info.id
       }
+      if (f.kind === 'trailer' && !o.select) writeMarker(o.target, { full: fullId, diff: null })
       if (f.kind !== 'entry') continue
       const rel = safeRelative(f.meta.path)
       if (o.select && !o.select(rel)) continue
@@ -179,92 +185,5 @@ export async function restoreStream(frames: AsyncIterable<Frame>, o: RestoreOpti
   }
   while (dirs.length > 0) finishDir(dirs.pop()!)
   return sum
-}
-
-function asIoError(what: string, err: unknown): unknown {
-  if (err instanceof BtError || !(err instanceof Error) || typeof (err as NodeJS.ErrnoException).code !== 'string') return err
-  if (!/^E[A-Z]+$/.test((err as NodeJS.ErrnoException).code!)) return err
-  return new IoError(what, err as NodeJS.ErrnoException)
-}
-
-function removeQuietly(path: string): void {
-  try {
-    unlinkSync(path)
-  } catch {
-    // Best effort while failing already: the original error is the one to report.
-  }
-}
-
-function makeDir(abs: string): void {
-  try {
-    mkdirSync(abs, { mode: 0o700 })
-  } catch (err) {
-    if (!isErrno(err, 'EEXIST')) throw err
-    const st = lstatSync(abs)
-    if (st.isDirectory()) return
-    // A symlink or file where the archive has a directory: replace it, never follow it.
-    unlinkSync(abs)
-    mkdirSync(abs, { mode: 0o700 })
-  }
-}
-
-function replace(tmp: string, abs: string, rel: string): void {
-  try {
-    renameSync(tmp, abs)
-  } catch (err) {
-    if (!isErrno(err, 'EISDIR', 'ENOTEMPTY', 'EEXIST')) {
-      removeQuietly(tmp)
-      throw err
-    }
-    try {
-      rmdirSync(abs) // an empty directory may give way to a file
-    } catch {
-      removeQuietly(tmp)
-      throw new BtError('BT_TYPE_CONFLICT', EXIT.FAILURE,
-        `cannot restore ${JSON.stringify(rel)}: a non-empty directory is in the way`,
-        ['restore into an empty directory, or move the directory aside'])
-    }
-    renameSync(tmp, abs)
-  }
-}
-
-async function writeFile(tmp: string, f: EntryFrame, sum: RestoreSummary): Promise<void> {
-  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
-  let ok = false
-  try {
-    const segs = f.meta.sparse ?? [[0, f.meta.size]]
-    let seg = 0
-    let pos = segs[0]?.[0] ?? 0
-    let left = segs[0]?.[1] ?? 0
-    for await (const chunk of f.body) {
-      for (let off = 0; off < chunk.length;) {
-        while (left === 0) {
-          seg++
-          pos = segs[seg]![0]
-          left = segs[seg]![1]
-        }
-        const n = Math.min(left, chunk.length - off)
-        writeAll(fd, chunk, off, n, pos)
-        off += n
-        pos += n
-        left -= n
-      }
-      sum.bytes += chunk.length
-    }
-    if (f.meta.sparse) ftruncateSync(fd, f.meta.size)
-    ok = true
-  } finally {
-    closeSync(fd)
-    if (!ok) removeQuietly(tmp)
-  }
-}
-
-function writeAll(fd: number, b: Buffer, off: number, len: number, pos: number): void {
-  while (len > 0) {
-    const n = writeSync(fd, b, off, len, pos)
-    off += n
-    len -= n
-    pos += n
-  }
 }
 

@@ -10,6 +10,7 @@ import { changedSince, dataSegments, openRegular, readRanges } from './content.j
 import { type IdMaps } from './ids.js'
 import { NotUtf8Error, metaOf, typeOf } from './meta.js'
 import { type WalkItem, walk } from './walk.js'
+import { type IndexReader, quickEqual } from '../state/index.js'
 
 export interface ScanOptions {
   root: string
@@ -24,6 +25,11 @@ export interface ScanOptions {
   notice(message: string): void
   /** Absolute paths never to scan: the tool's own output file when it lies inside the tree. */
   skip?: Set<string>
+  /**
+   * The full's index (bt-scan --state): a file whose size, mtime, ctime and
+   * inode match it becomes an "unchanged" record and its content is not read.
+   */
+  index?: IndexReader
 }
 
 /** Gathers small buffers so that 100k tiny files do not become 300k pipe writes. */
@@ -97,6 +103,22 @@ export function* scanStream(opts: ScanOptions): Generator<Buffer> {
   }
 
   function* regularFile(item: WalkItem): Generator<Buffer> {
+    const base = opts.index?.find(item.rel)
+    if (base) {
+      let meta: EntryMeta
+      try {
+        meta = metaOf(item.rel, item.abs, item.st, 'file', opts.ids, opts.warn)
+      } catch (err) {
+        vanishedOrUnreadable(item.rel, err)
+        return
+      }
+      if (quickEqual(meta, base)) {
+        const first = linkTarget(item, item.st)
+        yield* out.push(enc.entry(first === undefined ? { ...meta, op: 'unchanged' } : { ...meta, type: 'hardlink', linkpath: first, size: 0 }))
+        yield* out.push(enc.endEntry())
+        return
+      }
+    }
     let opened
     try {
       opened = openRegular(item.abs)

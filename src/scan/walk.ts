@@ -57,6 +57,8 @@ function* walkDir(abs: string, rel: string, rootDev: bigint, opts: WalkOptions):
     if (cacheOnly && name !== 'CACHEDIR.TAG') continue
     const childAbs = `${abs}/${name}`
     if (opts.skip?.has(childAbs)) continue
+    // bt-restore's marker says what a restored tree holds; it is not part of the tree.
+    if (rel === '.' && name === '.backtory-restore.json') continue
     let st: BigIntStats
     try {
       st = lstatSync(childAbs, { bigint: true })

@@ -1,0 +1,152 @@
+// bt-delta's differential: reads a fresh stream, looks every path up in the
+// full's index (a merge join in stream order), and writes a "diff" stream in
+// which unchanged files cost a record, changed ones an rsync delta, moved or
+// copied ones a reference, and only new content travels literally.
+import { type Frame, type EntryFrame, type EntryMeta, type StreamInfo } from '../format/frame.js'
+import { StreamEncoder } from '../format/writer.js'
+import { InputError } from '../errors.js'
+import { DeltaDecoder } from '../delta/format.js'
+import { DeltaEncoder } from '../delta/match.js'
+import { decodeSignature } from '../delta/signature.js'
+import { type IndexEntry, type IndexReader, IndexReader as Reader, metaDigest, quickEqual } from '../state/index.js'
+import { type State } from '../state/store.js'
+import { contentHasher } from './index-full.js'
+import { Spool } from './spool.js'
+import { Summary } from './summary.js'
+
+/** Copies of files smaller than this are sent literally: a reference would save little and the lookup table costs memory. */
+export const COPY_MIN = 4096
+
+export interface DiffOptions {
+  state: State
+  index: IndexReader
+  /** Compare content hashes instead of trusting size, mtime, ctime and inode. */
+  checksum: boolean
+  summary: Summary
+  tmpdir?: string
+}
+
+/** sha256 -> where that content lives in the full, for copy and rename detection. */
+function copySources(s: State): Map<string, IndexEntry> {
+  const m = new Map<string, IndexEntry>()
+  for (const e of Reader.entries(`${s.gen}/index.jsonl`)) {
+    if (e.type === 'file' && !e.sparse && e.sha256 && e.size >= COPY_MIN && !m.has(e.sha256)) m.set(e.sha256, e)
+  }
+  return m
+}
+
+export async function* diffStream(frames: AsyncIterable<Frame>, o: DiffOptions): AsyncGenerator<Buffer> {
+  const enc = new StreamEncoder()
+  const sum = o.summary
+  let sources: Map<string, IndexEntry> | undefined
+  const spool = new Spool(o.tmpdir)
+  const emit = function* (b: Buffer): Generator<Buffer> {
+    sum.streamBytes += b.length
+    if (b.length > 0) yield b
+  }
+  try {
+    for await (const f of frames) {
+      switch (f.kind) {
+        case 'header': {
+          const kind = f.info.stream
+          if (kind !== 'full' && kind !== 'quick') {
+            throw new InputError('BT_STREAM_KIND', `bt-delta makes differentials of full scans; the input is a ${JSON.stringify(kind)} stream`,
+              'pipe bt-scan (or bt-snap) output into bt-delta')
+          }
+          if (kind === 'quick' && f.info.base !== o.state.full.id) {
+            throw new InputError('BT_WRONG_BASE', `the scan was quick-checked against full ${f.info.base}, but the state holds full ${o.state.full.id}`,
+              'give bt-scan and bt-delta the same --state directory')
+          }
+          const info: StreamInfo = { ...f.info, stream: 'diff', base: o.state.full.id, baseIndex: o.state.full.index }
+          yield* emit(enc.header(info))
+          break
+        }
+        case 'incomplete':
+          yield* emit(enc.incomplete(f.path, f.reason))
+          break
+        case 'trailer':
+          yield* emit(enc.trailer())
+          return
+        case 'entry':
+          yield* entry(f)
+      }
+    }
+  } finally {
+    spool.close()
+  }
+
+  function* plain(meta: EntryMeta, kind: 'unchanged' | 'meta' | 'other'): Generator<Buffer> {
+    yield* emit(enc.entry(meta))
+    yield* emit(enc.endEntry())
+    sum.add(kind)
+  }
+
+  async function* entry(f: EntryFrame): AsyncGenerator<Buffer> {
+    const m = f.meta
+    const base = o.index.find(m.path)
+    if (m.type !== 'file') {
+      yield* plain(m, 'other')
+      return
+    }
+    if (m.op === 'unchanged') {
+      if (!base || base.type !== 'file') {
+        throw new InputError('BT_WRONG_BASE', `the scan marked ${JSON.stringify(m.path)} unchanged, but the full's index has no such file`,
+          'give bt-scan and bt-delta the same --state directory')
+      }
+      yield* plain(m, 'unchanged')
+      return
+    }
+    if (m.op) throw new InputError('BT_STREAM_KIND', `the input already holds a differential record for ${JSON.stringify(m.path)}`)
+    if (base && !o.checksum && quickEqual(m, base)) {
+      yield* plain({ ...m, op: 'unchanged' }, 'unchanged')
+      return
+    }
+    // Content travels: hash it, and against a base with a signature, encode a delta as it streams.
+    const sig = base?.type === 'file' && !base.sparse && !m.sparse ? o.index.signature(base) : undefined
+    const encoder = sig ? new DeltaEncoder(decodeSignature(sig)) : undefined
+    const h = contentHasher(m.sparse)
+    spool.reset()
+    for await (const c of f.body) {
+      h.update(c)
+      if (encoder) for (const b of encoder.update(c)) spool.write(b)
+      else spool.write(c)
+    }
+    if (encoder) for (const b of encoder.finish()) spool.write(b)
+    const sha = h.digest('hex')
+    if (base?.type === 'file' && base.sha256 === sha && !base.sparse === !m.sparse) {
+      yield* plain({ ...m, op: base.meta === metaDigest(m) ? 'unchanged' : 'meta' }, base.meta === metaDigest(m) ? 'unchanged' : 'meta')
+      return
+    }
+    if (!m.sparse && m.size >= COPY_MIN) {
+      sources ??= copySources(o.state)
+      const src = sources.get(sha)
+      if (src && src.size === m.size) {
+        yield* emit(enc.entry({ ...m, op: 'copy', from: src.path, sha256: sha }))
+        yield* emit(enc.endEntry())
+        sum.add('copy')
+        return
+      }
+    }
+    // With any block matched the delta is the smaller (a copy op is 13 bytes for at least a block),
+    // except for a lone short tail block, where it is a few bytes larger: not worth a second pass.
+    if (encoder && encoder.stats.copyOps > 0) {
+      yield* emit(enc.entry({ ...m, op: 'delta', deltaSize: spool.size, baseSha256: base!.sha256!, sha256: sha }))
+      for (const c of spool.read()) yield* emit(enc.data(c))
+      yield* emit(enc.endEntry())
+      sum.add('delta', spool.size)
+      sum.deltaCovers += m.size
+      return
+    }
+    // A literal: the spool holds the content, or a delta of literal ops only.
+    yield* emit(enc.entry(m))
+    if (encoder) {
+      const dec = new DeltaDecoder()
+      for (const c of spool.read()) for (const op of dec.push(c)) if (op.kind === 'literal') yield* emit(enc.data(op.data))
+      dec.end()
+    } else {
+      for (const c of spool.read()) yield* emit(enc.data(c))
+    }
+    yield* emit(enc.endEntry())
+    sum.add('literal', m.sparse ? spool.size : m.size)
+  }
+}

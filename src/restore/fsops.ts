@@ -1,0 +1,96 @@
+// File-system steps shared by full and differential restores: make, replace,
+// write, remove, always without following a symlink at the final component.
+import {
+  closeSync, ftruncateSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, rmdirSync, unlinkSync, writeSync, constants,
+} from 'node:fs'
+import { BtError, EXIT, IoError, isErrno } from '../errors.js'
+import { type EntryFrame } from '../format/frame.js'
+
+export function asIoError(what: string, err: unknown): unknown {
+  if (err instanceof BtError || !(err instanceof Error) || typeof (err as NodeJS.ErrnoException).code !== 'string') return err
+  if (!/^E[A-Z]+$/.test((err as NodeJS.ErrnoException).code!)) return err
+  return new IoError(what, err as NodeJS.ErrnoException)
+}
+
+export function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path)
+  } catch {
+    // Best effort while failing already: the original error is the one to report.
+  }
+}
+
+export function makeDir(abs: string): void {
+  try {
+    mkdirSync(abs, { mode: 0o700 })
+  } catch (err) {
+    if (!isErrno(err, 'EEXIST')) throw err
+    const st = lstatSync(abs)
+    if (st.isDirectory()) return
+    // A symlink or file where the archive has a directory: replace it, never follow it.
+    unlinkSync(abs)
+    mkdirSync(abs, { mode: 0o700 })
+  }
+}
+
+export function replace(tmp: string, abs: string, rel: string, opts: { force?: boolean } = {}): void {
+  try {
+    renameSync(tmp, abs)
+  } catch (err) {
+    if (!isErrno(err, 'EISDIR', 'ENOTEMPTY', 'EEXIST')) {
+      removeQuietly(tmp)
+      throw err
+    }
+    try {
+      if (opts.force) rmSync(abs, { recursive: true, force: true })
+      else rmdirSync(abs) // an empty directory may give way to a file
+    } catch {
+      removeQuietly(tmp)
+      throw new BtError('BT_TYPE_CONFLICT', EXIT.FAILURE,
+        `cannot restore ${JSON.stringify(rel)}: a non-empty directory is in the way`,
+        ['restore into an empty directory, or move the directory aside'])
+    }
+    renameSync(tmp, abs)
+  }
+}
+
+export async function writeFile(tmp: string, f: EntryFrame, sum: { bytes: number }): Promise<void> {
+  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
+  let ok = false
+  try {
+    const segs = f.meta.sparse ?? [[0, f.meta.size]]
+    let seg = 0
+    let pos = segs[0]?.[0] ?? 0
+    let left = segs[0]?.[1] ?? 0
+    for await (const chunk of f.body) {
+      for (let off = 0; off < chunk.length;) {
+        while (left === 0) {
+          seg++
+          pos = segs[seg]![0]
+          left = segs[seg]![1]
+        }
+        const n = Math.min(left, chunk.length - off)
+        writeAll(fd, chunk, off, n, pos)
+        off += n
+        pos += n
+        left -= n
+      }
+      sum.bytes += chunk.length
+    }
+    if (f.meta.sparse) ftruncateSync(fd, f.meta.size)
+    ok = true
+  } finally {
+    closeSync(fd)
+    if (!ok) removeQuietly(tmp)
+  }
+}
+
+export function writeAll(fd: number, b: Buffer, off: number, len: number, pos: number): void {
+  while (len > 0) {
+    const n = writeSync(fd, b, off, len, pos)
+    off += n
+    len -= n
+    pos += n
+  }
+}
+

@@ -1,0 +1,147 @@
+// The full's index: one JSON line per entry, in stream order, plus the block
+// signatures of regular files in a side file. Written once by bt-delta --full,
+// read sequentially (a merge join in stream order) by bt-scan --state and
+// bt-delta, so lookups cost no memory beyond one line.
+import { createHash, type Hash } from 'node:crypto'
+import { closeSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs'
+import { type EntryMeta, type EntryType, formatTime } from '../format/frame.js'
+import { LineReader } from './lines.js'
+import { comparePaths } from './order.js'
+
+export interface IndexEntry {
+  path: string
+  type: EntryType
+  size: number
+  mtime: string
+  ctime?: string
+  ino?: string
+  /** Digest of everything but content: mode, owners, times, link target, xattrs. */
+  meta: string
+  /** Regular files: SHA-256 of the content (sparse files: of their map and data). */
+  sha256?: string
+  sparse?: boolean
+  /** Regular, non-sparse files: where their encoded signature lies in sigs.bin. */
+  sigOffset?: number
+  sigLength?: number
+}
+
+export function metaDigest(m: EntryMeta): string {
+  const h = createHash('sha256')
+  h.update(JSON.stringify([m.type, m.mode, m.uid, m.gid, m.uname, m.gname, formatTime(m.mtime), m.linkpath ?? null,
+    m.devmajor ?? null, m.devminor ?? null, m.xattrs.map(([k, v]) => [k, v.toString('hex')])]))
+  return h.digest('hex')
+}
+
+/** The quick check: equal size, mtime, ctime and inode mean unchanged content (device numbers may differ). */
+export function quickEqual(m: EntryMeta, e: IndexEntry): boolean {
+  return e.type === 'file' && m.type === 'file' && m.size === e.size &&
+    formatTime(m.mtime) === e.mtime && m.ctime !== undefined && formatTime(m.ctime) === e.ctime && m.ino === e.ino
+}
+
+export class IndexWriter {
+  private readonly idx: number
+  private readonly sigs: number
+  private sigBytes = 0
+  private readonly hash: Hash = createHash('sha256')
+  private last = ''
+  count = 0
+
+  constructor(indexPath: string, sigsPath: string) {
+    this.idx = openSync(indexPath, 'wx', 0o600)
+    this.sigs = openSync(sigsPath, 'wx', 0o600)
+  }
+
+  add(e: IndexEntry, signature?: Buffer): void {
+    if (this.count > 0 && comparePaths(this.last, e.path) >= 0) throw new Error(`index out of order at ${JSON.stringify(e.path)}`)
+    this.last = e.path
+    if (signature) {
+      writeAll(this.sigs, signature)
+      e.sigOffset = this.sigBytes
+      e.sigLength = signature.length
+      this.sigBytes += signature.length
+      this.hash.update(signature)
+    }
+    const line = Buffer.from(`${JSON.stringify(e)}\n`)
+    writeAll(this.idx, line)
+    this.hash.update(line)
+    this.count++
+  }
+
+  /** Flushes to disk and returns the index digest. */
+  close(): string {
+    fsyncSync(this.idx)
+    fsyncSync(this.sigs)
+    closeSync(this.idx)
+    closeSync(this.sigs)
+    return this.hash.digest('hex')
+  }
+
+  abort(): void {
+    for (const fd of [this.idx, this.sigs]) {
+      try {
+        closeSync(fd)
+      } catch {
+        // Already closed: aborting after close() is harmless.
+      }
+    }
+  }
+}
+
+function writeAll(fd: number, b: Buffer): void {
+  for (let off = 0; off < b.length;) off += writeSync(fd, b, off, b.length - off)
+}
+
+/** Sequential reader with a forward-only find(), for lookups in stream order. */
+export class IndexReader {
+  private readonly lines: LineReader
+  private readonly sigFd: number
+  private current: IndexEntry | undefined
+  private started = false
+
+  constructor(indexPath: string, private readonly sigsPath: string) {
+    this.lines = new LineReader(indexPath)
+    this.sigFd = openSync(sigsPath, 'r')
+  }
+
+  private advance(): void {
+    const line = this.lines.next()
+    this.current = line === undefined || line === '' ? undefined : (JSON.parse(line) as IndexEntry)
+  }
+
+  /** The entry for `path`, if any. Calls must come in stream order. */
+  find(path: string): IndexEntry | undefined {
+    if (!this.started) {
+      this.started = true
+      this.advance()
+    }
+    while (this.current && comparePaths(this.current.path, path) < 0) this.advance()
+    return this.current && this.current.path === path ? this.current : undefined
+  }
+
+  /** Every entry, in order (a fresh pass over the file). */
+  static *entries(indexPath: string): Generator<IndexEntry> {
+    const lines = new LineReader(indexPath)
+    try {
+      for (let l = lines.next(); l; l = lines.next()) yield JSON.parse(l) as IndexEntry
+    } finally {
+      lines.close()
+    }
+  }
+
+  signature(e: IndexEntry): Buffer | undefined {
+    if (e.sigOffset === undefined || e.sigLength === undefined) return undefined
+    const b = Buffer.alloc(e.sigLength)
+    let got = 0
+    while (got < b.length) {
+      const n = readSync(this.sigFd, b, got, b.length - got, e.sigOffset + got)
+      if (n === 0) throw new Error(`the signature file ${this.sigsPath} is shorter than its index says`)
+      got += n
+    }
+    return b
+  }
+
+  close(): void {
+    this.lines.close()
+    closeSync(this.sigFd)
+  }
+}
