@@ -96,7 +96,11 @@ function list(dir: string, rel = '.'): string[] {
   const out = [rel]
   const abs = rel === '.' ? dir : `${dir}/${rel}`
   if (!lstatSync(abs).isDirectory()) return out
-  for (const name of readdirSync(abs).sort()) out.push(...list(dir, rel === '.' ? name : `${rel}/${name}`))
+  for (const name of readdirSync(abs).sort()) {
+    // bt-restore's marker, by design the one thing a restore adds to the tree.
+    if (rel === '.' && name === '.backtory-restore.json') continue
+    out.push(...list(dir, rel === '.' ? name : `${rel}/${name}`))
+  }
   return out
 }
 

@@ -65,6 +65,15 @@ export async function applyDiff(header: HeaderFrame, frames: AsyncIterable<Frame
   }
   if (o.select) throw new InputError('BT_USAGE_DIFF', 'a differential is applied whole; PATTERN selects only from a full')
   const stage = `${o.target}/.bt-stage-${o.tmpTag}`
+  // The stage lives inside the target (rename needs one filesystem); on failure
+  // the target's own times are put back, so nothing at all has changed.
+  const rootBefore = lstatSync(o.target, { bigint: true })
+  const putRootTimesBack = () => {
+    const ns = (t: bigint) => [Number(t / 1_000_000_000n), Number(t % 1_000_000_000n)] as const
+    const [as, an] = ns(rootBefore.atimeNs)
+    const [ms, mn] = ns(rootBefore.mtimeNs)
+    sys().lutimens(o.target, as, an, ms, mn)
+  }
   mkdirSync(stage, { mode: 0o700 })
   // Steps go to a journal file, not memory: a differential may touch a million paths.
   const journal = new LineWriter(`${stage}/journal`)
@@ -233,6 +242,7 @@ export async function applyDiff(header: HeaderFrame, frames: AsyncIterable<Frame
       // already closed after the stream ended; the stage goes either way
     }
     rmSync(stage, { recursive: true, force: true })
+    putRootTimesBack()
     throw err
   }
 
@@ -273,12 +283,13 @@ export async function applyDiff(header: HeaderFrame, frames: AsyncIterable<Frame
       }
     }
     lines.close()
-    while (dirs.length > 0) finish(dirs.pop()!)
-    writeMarker(o.target, { full: base, diff: header.info.id })
-  } catch (err) {
-    throw fail('applying the differential failed part way; the tree is mixed: restore the full and this differential again', err)
-  } finally {
+    // The stage and the marker change the root; its times are set after them.
     rmSync(stage, { recursive: true, force: true })
+    writeMarker(o.target, { full: base, diff: header.info.id })
+    while (dirs.length > 0) finish(dirs.pop()!)
+  } catch (err) {
+    rmSync(stage, { recursive: true, force: true })
+    throw fail('applying the differential failed part way; the tree is mixed: restore the full and this differential again', err)
   }
   return sum
 }
