@@ -75,7 +75,7 @@ export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal):
     skip: new Set(out.paths),
   })
   try {
-    await pipeline(Readable.from(gen, { objectMode: true, highWaterMark: 4 }), out.stream, { signal })
+    await pipeline(Readable.from(gen, { objectMode: true, highWaterMark: 2 }), out.stream, { signal })
     out.commit()
   } catch (err) {
     out.abort()

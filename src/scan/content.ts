@@ -5,7 +5,7 @@ import { type BigIntStats, closeSync, constants, fstatSync, openSync, readSync }
 import { MAX_SEGMENTS } from '../format/sparse.js'
 import { sys } from '../sys/native.js'
 
-export const CHUNK = 1 << 20
+export const CHUNK = 1 << 18
 
 export function openRegular(abs: string): { fd: number; st: BigIntStats } {
   // O_NONBLOCK: should the path have become a FIFO since lstat, open must not hang.

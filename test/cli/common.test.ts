@@ -6,7 +6,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { BIN, runBin, sh } from '../helpers.js'
 import { leftovers } from '../tree.js'
 
-const tools = ['bt-scan', 'bt-restore', 'bt-ls']
+const tools = ['bt-scan', 'bt-restore', 'bt-ls', 'bt-delta']
 
 for (const tool of tools) {
   t.test(`${tool} --help and --version`, async (t) => {

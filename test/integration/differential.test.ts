@@ -209,3 +209,23 @@ t.test('bt-delta refuses what it cannot do', async (t) => {
   t.equal(cut.code, 4, 'a truncated full')
   t.match(sh(`ls -a "${dir}/s2" 2>/dev/null`).stdout, /^(\.\n\.\.\n)?$/, 'records no index')
 })
+
+t.test('hard links survive a quick-checked differential', async (t) => {
+  const dir = t.testdir({ src: { a: 'shared content' } })
+  const S = `${dir}/state`
+  linkSync(`${dir}/src/a`, `${dir}/src/b`)
+  ok(t, sh(`bt-scan.js "${dir}/src" | bt-delta.js --state "${S}" --full > "${dir}/full.bt"`), 'full')
+  linkSync(`${dir}/src/a`, `${dir}/src/c`)
+  ok(t, sh(`bt-scan.js --state "${S}" "${dir}/src" | bt-delta.js --state "${S}" > "${dir}/diff.bt"`), 'diff')
+  ok(t, sh(`bt-restore.js "${dir}/r" < "${dir}/full.bt" && bt-restore.js "${dir}/r" < "${dir}/diff.bt"`), 'restore')
+  t.same(compareTrees(`${dir}/src`, `${dir}/r`), [])
+})
+
+t.test('a quick-checked scan is not a backup: bt-restore refuses it', async (t) => {
+  const dir = t.testdir({ src: { a: 'x' } })
+  const S = `${dir}/state`
+  ok(t, sh(`bt-scan.js "${dir}/src" | bt-delta.js --state "${S}" --full > /dev/null`), 'full')
+  const r = sh(`bt-scan.js --state "${S}" "${dir}/src" | bt-restore.js "${dir}/r"`)
+  t.equal(r.code, 4)
+  t.match(r.stderr, /a quick-checked scan is input for bt-delta/)
+})
