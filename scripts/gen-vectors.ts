@@ -35,6 +35,7 @@ import {
   type EntryMeta, type Frame, type HeaderFrame, type IncompleteFrame, type StreamInfo, type Time, type TrailerFrame,
   encodeHeaderRecords, encodeTrailerRecords, entryRecords, typeflagOf,
 } from '../src/format/frame.js'
+import { encodeCopy, encodeLiteral } from '../src/delta/format.js'
 import { encodeSparseMap } from '../src/format/sparse.js'
 import { BLOCK, ZERO_BLOCK, type Ustar, decodeUstar, encodePax, encodeUstar, padding } from '../src/format/tarblock.js'
 import { StreamEncoder } from '../src/format/writer.js'
@@ -64,7 +65,8 @@ export function listFrame(f: ListedFrame): string {
     case 'header': {
       const i = f.info
       return `header v=${q(i.version)} producer=${q(i.producer)} host=${q(i.host)} source=${q(i.source)} ` +
-        `stream=${q(i.stream)} time=${q(i.time)} id=${q(i.id)}`
+        `stream=${q(i.stream)} time=${q(i.time)} id=${q(i.id)}` +
+        (i.base !== undefined ? ` base=${q(i.base)}` : '') + (i.baseIndex !== undefined ? ` base-index=${q(i.baseIndex)}` : '')
     }
     case 'incomplete':
       return `incomplete ${q(f.path)} reason=${q(f.reason)}`
@@ -76,6 +78,12 @@ export function listFrame(f: ListedFrame): string {
         `gid=${m.gid}`, `uname=${q(m.uname)}`, `gname=${q(m.gname)}`, `mtime=${time(m.mtime)}`]
       if (m.ctime) w.push(`ctime=${time(m.ctime)}`)
       w.push(`size=${m.size}`)
+      // The fields of a differential record (backtory-stream(5), DIFFERENTIAL RECORDS), when present.
+      if (m.op !== undefined) w.push(`op=${m.op}`)
+      if (m.deltaSize !== undefined) w.push(`delta-size=${m.deltaSize}`)
+      if (m.baseSha256 !== undefined) w.push(`base-sha256=${m.baseSha256}`)
+      if (m.sha256 !== undefined) w.push(`sha256=${m.sha256}`)
+      if (m.from !== undefined) w.push(`from=${q(m.from)}`)
       if (m.linkpath !== undefined) w.push(`link=${q(m.linkpath)}`)
       if (m.type === 'chardev' || m.type === 'blockdev') w.push(`rdev=${m.devmajor},${m.devminor}`)
       if (m.dev !== undefined) w.push(`dev=${q(m.dev)}`)
@@ -250,6 +258,64 @@ function smallTree(): Item[] {
     sparseFile('sparse.img', 65536, [[0, 1000], [40000, 24], [65536, 0]], 11),
     { meta: meta('link', 'symlink', { mode: 0o777, linkpath: 'notes.txt' }) },
     file('z.txt', Buffer.from('last\n')),
+  ]
+}
+
+// ---------------------------------------------------------------- differentials
+
+/** The full that the differential vectors are made against (its id; its index digest as bt-delta would record it). */
+const BASE_ID = 'fedcba9876543210fedcba9876543210'
+const BASE_INDEX = sha256(Buffer.from('the index of full fedcba9876543210fedcba9876543210'))
+export const DIFF_INFO: StreamInfo = { ...INFO, stream: 'diff', id: '00112233445566778899aabbccddeeff', base: BASE_ID, baseIndex: BASE_INDEX }
+export const QUICK_INFO: StreamInfo = { ...INFO, stream: 'quick', id: '00112233445566778899aabbccddeeff', base: BASE_ID }
+
+/**
+ * A delta record whose delta is valid for its stated base and result: the base
+ * is the 8192 bytes of noise(30), the new file its second half, an inserted
+ * line, then its first half (two copies and a literal).
+ */
+function deltaItem(path: string, more: Partial<EntryMeta> = {}): Item {
+  const base = noise(30, 8192)
+  const line = Buffer.from('inserted between the swapped halves\n')
+  const now = Buffer.concat([base.subarray(4096), line, base.subarray(0, 4096)])
+  const delta = Buffer.concat([encodeCopy(4096, 4096), encodeLiteral(line), encodeCopy(0, 4096)])
+  return {
+    meta: meta(path, 'file', {
+      size: now.length, op: 'delta', deltaSize: delta.length, baseSha256: sha256(base), sha256: sha256(now),
+      mtime: { sec: T0 + 86400, nsec: 5 }, ctime: { sec: T0 + 86400, nsec: 5 }, dev: '2049', ino: '131090', ...more,
+    }),
+    data: delta,
+  }
+}
+
+function record(path: string, op: 'unchanged' | 'meta' | 'copy', size: number, more: Partial<EntryMeta> = {}): Item {
+  return { meta: meta(path, 'file', { size, op, ...more }) }
+}
+
+const COPIED = sha256(noise(31, 5000))
+
+/** A differential with one record of every kind, next to a literal, a directory and a symlink. */
+function diffTree(): Item[] {
+  return [
+    { meta: meta('.', 'directory', { mtime: { sec: T0 + 86400, nsec: 0 } }) },
+    record('conf.txt', 'unchanged', 120, { ctime: { sec: T0 - 10, nsec: 7 }, dev: '2049', ino: '131080' }),
+    deltaItem('data.db'),
+    { meta: meta('logs', 'directory') },
+    file('logs/new.log', Buffer.from('a new file travels whole: a literal\n')),
+    record('moved.bin', 'copy', 5000, { from: 'old/name.bin', sha256: COPIED }),
+    record('run.sh', 'meta', 20, { mode: 0o755, mtime: { sec: T0 + 3600, nsec: 0 } }),
+    { meta: meta('top', 'symlink', { mode: 0o777, linkpath: 'logs/new.log' }) },
+  ]
+}
+
+/** A quick-checked scan: unchanged records where the index matched, content elsewhere. */
+function quickTree(): Item[] {
+  return [
+    { meta: meta('.', 'directory') },
+    record('conf.txt', 'unchanged', 120, { ctime: { sec: T0 - 10, nsec: 7 }, dev: '2049', ino: '131080' }),
+    file('data.db', noise(32, 3000), { ctime: { sec: T0 + 86400, nsec: 5 }, dev: '2049', ino: '131090' }),
+    { meta: meta('etc', 'directory') },
+    record('etc/hosts', 'unchanged', 42),
   ]
 }
 
@@ -456,6 +522,47 @@ export function generateVectors(): Vector[] {
   const m = small.marks
   const [, notes, sparse, , last] = m.items as [unknown, Marks['items'][0], Marks['items'][0], unknown, Marks['items'][0]]
   const upToLast = s.subarray(0, m.trailer)
+
+  // Differentials (backtory-stream(5), DIFFERENTIAL RECORDS and DELTA FORMAT).
+  ok('success_diff', encode(diffTree(), DIFF_INFO),
+    'a differential: BACKTORY.base and base-index; unchanged, meta, copy and delta records (a valid 67-byte delta of an 8192-byte base) next to a literal')
+  ok('success_quick', encode(quickTree(), QUICK_INFO), 'a quick-checked scan: unchanged records without content, and content elsewhere')
+  bad('op_in_full', 'frame failure', 'BT_FRAME', encode([{ meta: meta('.', 'directory') }, record('conf.txt', 'unchanged', 120)]).stream,
+    'an unchanged record in a full stream: BACKTORY.op occurs only in quick and diff streams')
+  bad('delta_in_quick', 'frame failure', 'BT_FRAME', encode([{ meta: meta('.', 'directory') }, deltaItem('data.db')], QUICK_INFO).stream,
+    'a delta record in a quick stream, which may hold unchanged records only')
+  bad('unknown_op', 'frame failure', 'BT_FRAME',
+    encode([{ meta: meta('.', 'directory') }, record('conf.txt', 'patch' as 'meta', 120)], DIFF_INFO).stream,
+    'BACKTORY.op=patch in a differential: readers refuse an op they do not know')
+  bad('delta_bad_hash', 'frame failure', 'BT_FRAME',
+    encode([{ meta: meta('.', 'directory') }, deltaItem('data.db', { sha256: `${'0'.repeat(63)}g` })], DIFF_INFO).stream,
+    'a delta record whose BACKTORY.sha256 has a non-hex digit')
+  bad('delta_uppercase_hash', 'frame failure', 'BT_FRAME',
+    encode([{ meta: meta('.', 'directory') }, deltaItem('data.db', { baseSha256: sha256(noise(30, 8192)).toUpperCase() })], DIFF_INFO).stream,
+    'a delta record whose BACKTORY.base-sha256 is the right digest in uppercase: hex digests are lowercase')
+  bad('delta_without_base_sha256', 'frame failure', 'BT_FRAME',
+    encode([{ meta: meta('.', 'directory') }, deltaItem('data.db', { baseSha256: undefined })], DIFF_INFO).stream,
+    'a delta record without BACKTORY.base-sha256')
+  bad('copy_without_from', 'frame failure', 'BT_FRAME',
+    encode([{ meta: meta('.', 'directory') }, record('moved.bin', 'copy', 5000, { sha256: COPIED })], DIFF_INFO).stream,
+    'a copy record without BACKTORY.from')
+  bad('op_on_symlink', 'frame failure', 'BT_FRAME',
+    encode([{ meta: meta('.', 'directory') }, { meta: meta('top', 'symlink', { mode: 0o777, linkpath: 'x', op: 'unchanged' }) }], DIFF_INFO).stream,
+    'BACKTORY.op on a symbolic link: records are regular files only')
+  bad('op_on_sparse', 'frame failure', 'BT_FRAME',
+    encode([{ meta: meta('.', 'directory') }, {
+      meta: meta('disk.img', 'file', { size: 65536, sparse: [[65536, 0]], op: 'unchanged' }),
+    }], DIFF_INFO).stream,
+    'an unchanged record that carries a sparse map: a sparse file always travels as a literal')
+  const diffRoot = encode([{ meta: meta('.', 'directory') }], DIFF_INFO)
+  const diffPrefix = diffRoot.stream.subarray(0, diffRoot.marks.trailer)
+  const conf = meta('conf.txt', 'file', { size: 5, op: 'unchanged' })
+  bad('op_without_size', 'frame failure', 'BT_FRAME', finish(Buffer.concat([diffPrefix,
+    handEntry(conf, encodePax(entryRecords(conf, 0, sha256(diffPrefix)).filter(([k]) => k !== 'BACKTORY.size')), Buffer.alloc(0))]), 2),
+  'an unchanged record without BACKTORY.size')
+  bad('unchanged_with_data', 'frame failure', 'BT_FRAME', finish(Buffer.concat([diffPrefix,
+    handEntry(conf, encodePax(entryRecords(conf, 5, sha256(diffPrefix))), Buffer.from('stale'))]), 2),
+  'an unchanged record with 5 bytes of data: only a delta record stores any')
 
   // Header failures.
   bad('empty_input', 'truncated', 'BT_TRUNCATED', Buffer.alloc(0), 'no bytes at all')

@@ -30,29 +30,37 @@ export const spec: CliSpec = {
     'restores from two archives: that full, then one differential.'],
 }
 
-async function recordFull(frames: AsyncIterable<Frame>, dir: string, onDone: (msg: string) => void, bytes: () => number): Promise<void> {
+/**
+ * Indexes a full stream into a new generation of the state directory. The
+ * generation is returned uncommitted: the caller commits it only once the
+ * stream's own output has been written out, so that no index ever describes a
+ * full that this run failed to store.
+ */
+async function indexFull(frames: AsyncIterable<Frame>, dir: string): Promise<{ gen: Generation; info: StreamInfo }> {
   let gen: Generation | undefined
   let info: StreamInfo | undefined
+  let done = false
   try {
     for await (const f of frames) {
       if (f.kind === 'header') {
         if (f.info.stream !== 'full') {
           throw new InputError('BT_STREAM_KIND', `a full needs a complete scan; the input is a ${JSON.stringify(f.info.stream)} stream`,
-            'run bt-scan without --state for a full')
+            'run bt-scan without --state (and without BT_STATE) for a full')
         }
         gen = new Generation(dir, f.info.id)
         info = f.info
       } else if (f.kind === 'entry') {
         await indexEntry(f, gen!.writer)
+      } else if (f.kind === 'incomplete') {
+        gen!.writer.markIncomplete(f.path)
       } else if (f.kind === 'trailer') {
-        const full = gen!.commit({ id: info!.id, bytes: bytes(), time: info!.time })
-        gen = undefined
-        onDone(`recorded the index of full ${full.id}: ${full.entries} entries, digest ${full.index.slice(0, 16)}…`)
+        done = true
       }
     }
   } finally {
-    gen?.abort()
+    if (!done) gen?.abort()
   }
+  return { gen: gen!, info: info! }
 }
 
 export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal): Promise<number> {
@@ -66,12 +74,18 @@ export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal):
     if (!opts.quiet) io.notice(m)
   }
 
+  const done = (gen: Generation, info: StreamInfo, bytes: number) => {
+    const full = gen.commit({ id: info.id, bytes, time: info.time })
+    say(`recorded the index of full ${full.id}: ${full.entries} entries, digest ${full.index.slice(0, 16)}…`)
+  }
   const rebuild = opts['rebuild-from'] as string | undefined
   if (rebuild !== undefined) {
+    if (opts.output !== undefined) throw new UsageError('--rebuild-from writes no stream, so -o has nothing to write')
     let n = 0
     const input = openInput(io, rebuild, signal)
     input.on('data', (c: Buffer) => (n += c.length))
-    await recordFull(readFrames(input, { maxHeader: maxHeader(io) }), dir, say, () => n)
+    const { gen, info } = await indexFull(readFrames(input, { maxHeader: maxHeader(io) }), dir)
+    done(gen, info, n)
     return EXIT.OK
   }
 
@@ -81,8 +95,16 @@ export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal):
     if (opts.full || (opts.auto && !state)) {
       if (opts.auto) say(`no index in ${JSON.stringify(dir)} yet: making a full`)
       const t = tee(openInput(io, undefined, signal), out.stream)
-      await recordFull(readFrames(t.source, { maxHeader: maxHeader(io) }), dir, say, t.bytes)
-      await t.end()
+      const { gen, info } = await indexFull(readFrames(t.source, { maxHeader: maxHeader(io) }), dir)
+      try {
+        await t.end()
+        out.commit()
+      } catch (err) {
+        gen.abort()
+        throw err
+      }
+      done(gen, info, t.bytes())
+      return io.warnings() > 0 ? EXIT.PARTIAL : EXIT.OK
     } else {
       if (!state) {
         throw new BtError('BT_NO_INDEX', EXIT.FAILURE, `${JSON.stringify(dir)} holds no full index`,
@@ -92,7 +114,7 @@ export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal):
       const summary = new Summary()
       try {
         const frames = readFrames(openInput(io, undefined, signal), { maxHeader: maxHeader(io) })
-        await pipeline(Readable.from(diffStream(frames, { state, index, checksum: Boolean(opts.checksum), summary, tmpdir: io.env.TMPDIR }),
+        await pipeline(Readable.from(diffStream(frames, { state, index, checksum: Boolean(opts.checksum), summary, tmpdir: io.env.TMPDIR || undefined }),
           { objectMode: true, highWaterMark: 4 }), out.stream, { signal })
       } finally {
         index.close()

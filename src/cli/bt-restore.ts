@@ -97,6 +97,7 @@ export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal):
     ids: loadIdMaps(),
     warn: io.warn,
     onEntry: opts.verbose ? (rel) => io.stderr.write(`${rel}\n`) : undefined,
+    onVerbose: opts.verbose ? (what) => io.stderr.write(`${what}\n`) : undefined,
   })
   return io.warnings() > 0 ? EXIT.PARTIAL : EXIT.OK
 }

@@ -4,7 +4,7 @@
 // copied ones a reference, and only new content travels literally.
 import { type Frame, type EntryFrame, type EntryMeta, type StreamInfo } from '../format/frame.js'
 import { StreamEncoder } from '../format/writer.js'
-import { InputError } from '../errors.js'
+import { BtError, EXIT, InputError } from '../errors.js'
 import { DeltaDecoder } from '../delta/format.js'
 import { DeltaEncoder } from '../delta/match.js'
 import { decodeSignature } from '../delta/signature.js'
@@ -53,6 +53,10 @@ export async function* diffStream(frames: AsyncIterable<Frame>, o: DiffOptions):
             throw new InputError('BT_STREAM_KIND', `bt-delta makes differentials of full scans; the input is a ${JSON.stringify(kind)} stream`,
               'pipe bt-scan (or bt-snap) output into bt-delta')
           }
+          if (kind === 'quick' && o.checksum) {
+            throw new InputError('BT_STREAM_KIND', '--checksum cannot re-check files that bt-scan --state already marked unchanged',
+              'run bt-scan without --state when you want --checksum')
+          }
           if (kind === 'quick' && f.info.base !== o.state.full.id) {
             throw new InputError('BT_WRONG_BASE', `the scan was quick-checked against full ${f.info.base}, but the state holds full ${o.state.full.id}`,
               'give bt-scan and bt-delta the same --state directory')
@@ -76,7 +80,8 @@ export async function* diffStream(frames: AsyncIterable<Frame>, o: DiffOptions):
   }
 
   function* plain(meta: EntryMeta, kind: 'unchanged' | 'meta' | 'other'): Generator<Buffer> {
-    yield* emit(enc.entry(meta))
+    // A record without content carries no sparse map either: the full holds the data.
+    yield* emit(enc.entry(meta.op ? { ...meta, sparse: undefined } : meta))
     yield* emit(enc.endEntry())
     sum.add(kind)
   }
@@ -103,7 +108,13 @@ export async function* diffStream(frames: AsyncIterable<Frame>, o: DiffOptions):
     }
     // Content travels: hash it, and against a base with a signature, encode a delta as it streams.
     const sig = base?.type === 'file' && !base.sparse && !m.sparse ? o.index.signature(base) : undefined
-    const encoder = sig ? new DeltaEncoder(decodeSignature(sig)) : undefined
+    let encoder: DeltaEncoder | undefined
+    try {
+      encoder = sig ? new DeltaEncoder(decodeSignature(sig)) : undefined
+    } catch (err) {
+      throw new BtError('BT_STATE', EXIT.FAILURE, `the signature of ${JSON.stringify(m.path)} in the state directory is damaged: ${(err as Error).message}`,
+        ['rebuild the state from the stored full: bt-delta --state DIR --rebuild-from FULL'])
+    }
     const h = contentHasher(m.sparse)
     spool.reset()
     for await (const c of f.body) {
@@ -121,7 +132,7 @@ export async function* diffStream(frames: AsyncIterable<Frame>, o: DiffOptions):
       sources ??= copySources(o.state)
       const src = sources.get(sha)
       if (src && src.size === m.size) {
-        yield* emit(enc.entry({ ...m, op: 'copy', from: src.path, sha256: sha }))
+        yield* emit(enc.entry({ ...m, op: 'copy', from: src.path, sha256: sha, sparse: undefined }))
         yield* emit(enc.endEntry())
         sum.add('copy')
         return

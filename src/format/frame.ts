@@ -270,7 +270,7 @@ export function decodeGlobal(pax: PaxRecords, where: string): HeaderFrame | Inco
     case 'header': {
       const version = need('BACKTORY.v')
       if (version !== STREAM_VERSION) throw new VersionError(version)
-      return {
+      const h: HeaderFrame = {
         kind, info: {
           version, producer: need('BACKTORY.producer'), host: need('BACKTORY.host'),
           source: need('BACKTORY.source'), stream: need('BACKTORY.stream'), time: need('BACKTORY.time'),
@@ -279,6 +279,11 @@ export function decodeGlobal(pax: PaxRecords, where: string): HeaderFrame | Inco
           ...(pax.has('BACKTORY.base-index') ? { baseIndex: need('BACKTORY.base-index') } : {}),
         },
       }
+      const s = h.info.stream
+      if ((s === 'diff' || s === 'quick') && h.info.base === undefined) throw new FrameError(where, `a ${s} stream without BACKTORY.base`)
+      if (s === 'diff' && h.info.baseIndex === undefined) throw new FrameError(where, 'a diff stream without BACKTORY.base-index')
+      if (s === 'full' && (h.info.base !== undefined || h.info.baseIndex !== undefined)) throw new FrameError(where, 'a full stream with a base')
+      return h
     }
     case 'incomplete':
       return { kind, path: need('BACKTORY.path'), reason: need('BACKTORY.reason') }

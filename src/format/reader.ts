@@ -129,7 +129,7 @@ export async function* readFrames(source: AsyncIterable<Buffer | string>, opts: 
       const eu = decodeUstar(ub, where(entryAt))
       const meta = decodeEntry(eu, pax, where(entryAt))
     if (meta.op && (info.stream === 'full' || (info.stream === 'quick' && meta.op !== 'unchanged'))) {
-      throw new FrameError(where(entryAt), `a ${meta.op} record in a ${info.stream} stream`)
+      throw new FrameError(where(entryAt), `an op ${JSON.stringify(meta.op)} record in a ${info.stream} stream`)
     }
       lastPath = meta.path
       let stored = storedSize(eu, pax, where(entryAt))

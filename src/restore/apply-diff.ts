@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto'
 import {
   closeSync, linkSync, lstatSync, mkdirSync, openSync, readSync, readdirSync, rmSync, symlinkSync, constants,
 } from 'node:fs'
-import { InputError, isErrno } from '../errors.js'
+import { InputError, UsageError, isErrno } from '../errors.js'
 import { DeltaDecoder } from '../delta/format.js'
 import { type EntryFrame, type EntryMeta, type Frame, type HeaderFrame } from '../format/frame.js'
 import { sys } from '../sys/native.js'
@@ -63,7 +63,7 @@ export async function applyDiff(header: HeaderFrame, frames: AsyncIterable<Frame
     throw new InputError('BT_WRONG_BASE', `${JSON.stringify(o.target)} already holds differential ${marker.diff} on top of full ${marker.full}`,
       'a differential applies to the full alone: restore the full again, then this differential')
   }
-  if (o.select) throw new InputError('BT_USAGE_DIFF', 'a differential is applied whole; PATTERN selects only from a full')
+  if (o.select) throw new UsageError('a differential is applied whole; PATTERN selects only from a full')
   const stage = `${o.target}/.bt-stage-${o.tmpTag}`
   // The stage lives inside the target (rename needs one filesystem); on failure
   // the target's own times are put back, so nothing at all has changed.
@@ -79,6 +79,7 @@ export async function applyDiff(header: HeaderFrame, frames: AsyncIterable<Frame
   const journal = new LineWriter(`${stage}/journal`)
   const steps = { push: (s: Step) => journal.write(toLine(s)) }
   let n = 0
+  const placed = new Set<string>()
   const absOf = (rel: string) => (rel === '.' ? o.target : `${o.target}/${rel}`)
   const fail = (what: string, err: unknown) => asIoError(what, err)
   try {
@@ -141,7 +142,10 @@ export async function applyDiff(header: HeaderFrame, frames: AsyncIterable<Frame
         } else if (m.type === 'file') {
           await stageFile(f, rel, tmp)
         } else if (m.type === 'hardlink') {
-          steps.push({ op: 'link', path: rel, target: safeRelative(m.linkpath!) })
+          // Checked now, not in phase 2: the target is a file this differential placed, or one the tree holds.
+          const target = safeRelative(m.linkpath!)
+          if (!placed.has(target)) baseFile(target, `the target of hard link ${JSON.stringify(rel)}`)
+          steps.push({ op: 'link', path: rel, target })
         } else {
           if (m.type === 'symlink') symlinkSync(m.linkpath!, tmp)
           else if (m.type === 'fifo') sys().mkfifo(tmp, 0o600)
@@ -187,6 +191,8 @@ export async function applyDiff(header: HeaderFrame, frames: AsyncIterable<Frame
       }
       staged(m, tmp)
       steps.push({ op: 'place', path: rel, stage: tmp })
+      // Only regular files can be hard-link targets; only new or changed ones need remembering.
+      placed.add(rel)
     }
 
     async function patch(f: EntryFrame, baseAbs: string, tmp: string): Promise<void> {
@@ -199,6 +205,10 @@ export async function applyDiff(header: HeaderFrame, frames: AsyncIterable<Frame
       let pos = 0
       try {
         const put = (b: Buffer) => {
+          // Checked before writing, so a hostile delta cannot fill the disk through the stage.
+          if (pos + b.length > m.size) {
+            throw new InputError('BT_DELTA', `the delta of ${JSON.stringify(m.path)} produces more than the ${m.size} bytes the differential names`)
+          }
           writeAll(out, b, 0, b.length, pos)
           h.update(b)
           pos += b.length
@@ -265,10 +275,12 @@ export async function applyDiff(header: HeaderFrame, frames: AsyncIterable<Frame
         case 'place':
           replace(s.stage, abs, s.path, { force: true })
           sum.entries++
+          o.onVerbose?.(s.path)
           break
         case 'meta':
           applyOwnerAndXattrs(abs, s.meta, o)
           applyModeAndTimes(abs, s.meta)
+          o.onVerbose?.(s.path)
           break
         case 'link': {
           ensureDirs(o.target, parentOf(s.target), s.path, false)
@@ -279,6 +291,7 @@ export async function applyDiff(header: HeaderFrame, frames: AsyncIterable<Frame
         }
         case 'delete':
           rmSync(abs, { recursive: true, force: true })
+          o.onVerbose?.(`deleted ${s.path}`)
           break
       }
     }

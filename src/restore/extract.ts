@@ -6,7 +6,7 @@ import { linkSync, symlinkSync, constants } from 'node:fs'
 import { InputError, IoError, UnsafePathError, isErrno } from '../errors.js'
 import { applyDiff } from './apply-diff.js'
 import { asIoError, makeDir, removeQuietly, replace, writeFile } from './fsops.js'
-import { writeMarker } from './marker.js'
+import { removeMarker, writeMarker } from './marker.js'
 import { type EntryFrame, type Frame } from '../format/frame.js'
 import { sys } from '../sys/native.js'
 import { type MetaOptions, applyModeAndTimes, applyOwnerAndXattrs } from './metadata.js'
@@ -20,6 +20,8 @@ export interface RestoreOptions extends MetaOptions {
   tmpTag: string
   /** Called for each entry put in place. */
   onEntry?(rel: string, frame: EntryFrame): void
+  /** Called with each path a differential changes. */
+  onVerbose?(what: string): void
 }
 
 export interface RestoreSummary {
@@ -162,7 +164,11 @@ export async function restoreStream(frames: AsyncIterable<Frame>, o: RestoreOpti
         }
         fullId = f.info.id
       }
-      if (f.kind === 'trailer' && !o.select) writeMarker(o.target, { full: fullId, diff: null })
+      // A partial restore proves nothing about the whole tree: it forgets what the tree held.
+      if (f.kind === 'trailer') {
+        if (o.select) removeMarker(o.target)
+        else writeMarker(o.target, { full: fullId, diff: null })
+      }
       if (f.kind !== 'entry') continue
       const rel = safeRelative(f.meta.path)
       if (o.select && !o.select(rel)) continue

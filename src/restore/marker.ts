@@ -1,7 +1,7 @@
 // The marker a restore leaves in its target: which full it holds, and which
 // differential (if any) was applied on top. A differential is applied only to
 // the exact full it was made against, and only once.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { InputError, isErrno } from '../errors.js'
 
 export const MARKER = '.backtory-restore.json'
@@ -27,6 +27,10 @@ export function readMarker(target: string): Marker | undefined {
   }
   throw new InputError('BT_MARKER', `the marker ${JSON.stringify(`${target}/${MARKER}`)} is damaged`,
     'restore the full again into an empty directory')
+}
+
+export function removeMarker(target: string): void {
+  rmSync(`${target}/${MARKER}`, { force: true })
 }
 
 export function writeMarker(target: string, m: Marker): void {

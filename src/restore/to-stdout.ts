@@ -5,7 +5,7 @@ import { closeSync, createReadStream, ftruncateSync, mkdtempSync, openSync, rmSy
 import { tmpdir } from 'node:os'
 import { type Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { BtError, EXIT } from '../errors.js'
+import { BtError, EXIT, InputError } from '../errors.js'
 import { type Frame } from '../format/frame.js'
 import { safeRelative } from './safe-path.js'
 
@@ -19,6 +19,10 @@ export async function extractOne(frames: AsyncIterable<Frame>, path: string, out
       if (state === 'spooled') {
         await pipeline(createReadStream(spool), out, { end: false })
         state = 'done'
+      }
+      if (f.kind === 'header' && f.info.stream !== 'full') {
+        throw new InputError('BT_STREAM_KIND', `--to-stdout reads files from a full stream; this is a ${JSON.stringify(f.info.stream)} stream`,
+          'restore the full and the differential into a directory, then read the file there')
       }
       if (f.kind === 'incomplete' && f.path === path) warn(`${JSON.stringify(path)} was incomplete when backed up (${f.reason})`)
       if (f.kind !== 'entry' || state !== 'looking' || safeRelative(f.meta.path) !== path) continue

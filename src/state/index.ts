@@ -7,6 +7,7 @@ import { closeSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs'
 import { type EntryMeta, type EntryType, formatTime } from '../format/frame.js'
 import { LineReader } from './lines.js'
 import { comparePaths } from './order.js'
+import { BtError, EXIT } from '../errors.js'
 
 export interface IndexEntry {
   path: string
@@ -51,7 +52,33 @@ export class IndexWriter {
     this.sigs = openSync(sigsPath, 'wx', 0o600)
   }
 
+  private pending: { e: IndexEntry; signature?: Buffer } | undefined
+
+  /**
+   * Entries are written one behind, because an "incomplete" note about an
+   * entry follows it in the stream and must reach its line (markIncomplete).
+   */
   add(e: IndexEntry, signature?: Buffer): void {
+    this.flush()
+    this.pending = { e, signature }
+  }
+
+  /** The entry just added was read while changing: never let a quick check or a hash call it unchanged. */
+  markIncomplete(path: string): void {
+    if (this.pending?.e.path !== path) return
+    delete this.pending.e.ctime
+    delete this.pending.e.sha256
+    delete this.pending.signature
+  }
+
+  private flush(): void {
+    if (!this.pending) return
+    const { e, signature } = this.pending
+    this.pending = undefined
+    this.write(e, signature)
+  }
+
+  private write(e: IndexEntry, signature?: Buffer): void {
     if (this.count > 0 && comparePaths(this.last, e.path) >= 0) throw new Error(`index out of order at ${JSON.stringify(e.path)}`)
     this.last = e.path
     if (signature) {
@@ -69,6 +96,7 @@ export class IndexWriter {
 
   /** Flushes to disk and returns the index digest. */
   close(): string {
+    this.flush()
     fsyncSync(this.idx)
     fsyncSync(this.sigs)
     closeSync(this.idx)
@@ -91,6 +119,22 @@ function writeAll(fd: number, b: Buffer): void {
   for (let off = 0; off < b.length;) off += writeSync(fd, b, off, b.length - off)
 }
 
+function damaged(file: string, detail: string): BtError {
+  return new BtError('BT_STATE', EXIT.FAILURE, `the state file ${JSON.stringify(file)} is damaged: ${detail}`,
+    ['rebuild the state from the stored full: bt-delta --state DIR --rebuild-from FULL'])
+}
+
+function parseEntry(line: string, file: string): IndexEntry {
+  let e: IndexEntry
+  try {
+    e = JSON.parse(line) as IndexEntry
+  } catch {
+    throw damaged(file, 'a line is not JSON')
+  }
+  if (typeof e.path !== 'string' || typeof e.type !== 'string' || typeof e.size !== 'number') throw damaged(file, 'a line lacks path, type or size')
+  return e
+}
+
 /** Sequential reader with a forward-only find(), for lookups in stream order. */
 export class IndexReader {
   private readonly lines: LineReader
@@ -105,7 +149,7 @@ export class IndexReader {
 
   private advance(): void {
     const line = this.lines.next()
-    this.current = line === undefined || line === '' ? undefined : (JSON.parse(line) as IndexEntry)
+    this.current = line === undefined || line === '' ? undefined : parseEntry(line, this.sigsPath)
   }
 
   /** The entry for `path`, if any. Calls must come in stream order. */
@@ -122,7 +166,7 @@ export class IndexReader {
   static *entries(indexPath: string): Generator<IndexEntry> {
     const lines = new LineReader(indexPath)
     try {
-      for (let l = lines.next(); l; l = lines.next()) yield JSON.parse(l) as IndexEntry
+      for (let l = lines.next(); l; l = lines.next()) yield parseEntry(l, indexPath)
     } finally {
       lines.close()
     }
@@ -134,7 +178,7 @@ export class IndexReader {
     let got = 0
     while (got < b.length) {
       const n = readSync(this.sigFd, b, got, b.length - got, e.sigOffset + got)
-      if (n === 0) throw new Error(`the signature file ${this.sigsPath} is shorter than its index says`)
+      if (n === 0) throw damaged(this.sigsPath, 'it is shorter than its index says')
       got += n
     }
     return b

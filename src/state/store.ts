@@ -76,8 +76,8 @@ export class Generation {
     fsyncSync(fd)
     closeSync(fd)
     fsyncDir(this.tmp)
-    const name = `gen-${this.fullId}`
-    rmSync(`${this.dir}/${name}`, { recursive: true, force: true })
+    // A fresh name even when the same full is indexed again: "current" never points at nothing.
+    const name = `gen-${this.fullId}-${randomBytes(4).toString('hex')}`
     renameSync(this.tmp, `${this.dir}/${name}`)
     const link = `${this.dir}/.current.tmp-${randomBytes(4).toString('hex')}`
     symlinkSync(name, link)

@@ -229,3 +229,39 @@ t.test('a quick-checked scan is not a backup: bt-restore refuses it', async (t) 
   t.equal(r.code, 4)
   t.match(r.stderr, /a quick-checked scan is input for bt-delta/)
 })
+
+t.test('review findings on differentials', async (t) => {
+  const dir = t.testdir({ src: { big: 'b'.repeat(20000), other: 'o' } })
+  const S = `${dir}/state`
+  sh(`truncate -s 10M "${dir}/src/sparse"`)
+  ok(t, sh(`bt-scan.js "${dir}/src" | bt-delta.js --state "${S}" --full > "${dir}/full.bt"`), 'full')
+  // An unchanged sparse file, quick-checked by bt-delta itself, makes a valid record.
+  const d = sh(`bt-scan.js "${dir}/src" | bt-delta.js --state "${S}" > "${dir}/d.bt" && bt-ls.js "${dir}/d.bt"`)
+  ok(t, d, 'diff without bt-scan --state lists')
+  t.match(d.stdout, /sparse \[unchanged\]/)
+  // --to-stdout cannot read a file out of a differential.
+  const o = sh(`bt-restore.js --to-stdout big < "${dir}/d.bt"`)
+  t.equal(o.code, 4)
+  t.match(o.stderr, /--to-stdout reads files from a full stream/)
+  // PATTERN with a differential is a usage error.
+  ok(t, sh(`bt-restore.js "${dir}/r" < "${dir}/full.bt"`), 'restore full')
+  t.equal(sh(`bt-restore.js "${dir}/r" big < "${dir}/d.bt"`).code, 2)
+  // A hard link whose target the tree lacks fails in phase 1: nothing changes.
+  const { makeStream } = await import('../stream.js')
+  const marker = JSON.parse(readFileSync(`${dir}/r/.backtory-restore.json`, 'utf8'))
+  const hostile = makeStream([
+    { meta: { path: '.', type: 'directory' } },
+    { meta: { path: 'big', type: 'file' }, data: 'replaced' },
+    { meta: { path: 'link', type: 'hardlink', linkpath: 'nowhere' } },
+  ], { version: '1', producer: 't', host: 't', source: 't', stream: 'diff', time: '2026-01-01T00:00:00.000Z', id: 'f'.repeat(32), base: marker.full, baseIndex: '0'.repeat(64) })
+  const r = await runBin('bt-restore', [`${dir}/r`], hostile)
+  t.equal(r.code, 4, r.stderr)
+  t.match(r.stderr, /"nowhere" \(the target of hard link "link"\) is not a regular file/)
+  t.equal(readFileSync(`${dir}/r/big`, 'utf8'), 'b'.repeat(20000), 'nothing changed')
+  // A damaged index is a state error (exit 1) with the remedy.
+  writeFileSync(`${S}/current/index.jsonl`, 'not json\n')
+  const bad = sh(`bt-scan.js "${dir}/src" | bt-delta.js --state "${S}" > /dev/null`)
+  t.equal(bad.code, 1)
+  t.match(bad.stderr, /is damaged: a line is not JSON/)
+  t.match(bad.stderr, /hint: rebuild the state from the stored full/)
+})

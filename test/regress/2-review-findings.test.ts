@@ -67,10 +67,10 @@ t.test('bt-scan -o FILE inside the scanned tree leaves its own output out', asyn
 })
 
 t.test('bt-restore refuses a stream kind it does not know how to apply', async (t) => {
-  const s = makeStream([{ meta: { path: 'a', type: 'file' }, data: 'x' }], { ...INFO, stream: 'diff' })
+  const s = makeStream([{ meta: { path: 'a', type: 'file' }, data: 'x' }], { ...INFO, stream: 'future' })
   const r = await runBin('bt-restore', [t.testdir()], s)
   t.equal(r.code, 4)
-  t.match(r.stderr, /applies full streams; the input is a "diff" stream/)
+  t.match(r.stderr, /applies full and diff streams; the input is a "future" stream/)
   t.equal((await runBin('bt-ls', [], s)).code, 0, 'bt-ls still lists it')
 })
 

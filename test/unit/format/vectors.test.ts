@@ -29,6 +29,8 @@ const REQUIRED = [
   'truncated_before_trailer', 'truncated_eoa', 'missing_trailer', 'digest_mismatch', 'trailer_count_mismatch',
   'trailing_garbage', 'trailing_zero_block', 'oversized_header', 'unknown_version', 'unknown_frame_kind',
   'second_header', 'entry_without_pax',
+  // Differential records: backtory-stream(5), DIFFERENTIAL RECORDS.
+  'success_diff', 'success_quick', 'op_in_full', 'delta_in_quick', 'unknown_op', 'delta_bad_hash', 'copy_without_from',
 ]
 
 type Outcome = { ok: true; payload: string } | { ok: false; code: string; input: boolean; message: string }
