@@ -40,12 +40,17 @@ export function allOptions(spec: CliSpec): OptionSpec[] {
 export function parseArgs(argv: string[], spec: CliSpec): Parsed {
   const options = allOptions(spec)
   const unknown: string[] = []
-  // minimist reads "--no-X" as X=false, so a declared "no-X" flag is parsed as X.
+  // minimist reads "--no-X" as X=false, which collides with an option X of our
+  // own (bt-open's --verify PUB and --no-verify): declared "no-X" flags are
+  // renamed before parsing, so they stay flags of their own.
   const negated = (o: OptionSpec) => !o.arg && o.long.startsWith('no-')
-  const raw = minimist(argv, {
+  const key = (o: OptionSpec) => (negated(o) ? `flag:${o.long}` : o.long)
+  const negFlags = new Set(options.filter(negated).map((o) => `--${o.long}`))
+  const end = argv.indexOf('--')
+  const args = argv.map((a, i) => (negFlags.has(a) && (end === -1 || i < end) ? `--flag:${a.slice(2)}` : a))
+  const raw = minimist(args, {
     string: options.filter((o) => o.arg).map((o) => o.long),
-    boolean: options.filter((o) => !o.arg).map((o) => (negated(o) ? o.long.slice(3) : o.long)),
-    default: Object.fromEntries(options.filter(negated).map((o) => [o.long.slice(3), true])),
+    boolean: options.filter((o) => !o.arg).map(key),
     alias: Object.fromEntries(options.filter((o) => o.short).map((o) => [o.long, o.short!])),
     unknown: (a) => {
       if (a.startsWith('-') && a !== '-') unknown.push(a)
@@ -57,7 +62,7 @@ export function parseArgs(argv: string[], spec: CliSpec): Parsed {
   }
   const opts: Values = {}
   for (const o of options) {
-    let v = (negated(o) ? raw[o.long.slice(3)] === false || undefined : raw[o.long]) as string | string[] | boolean | undefined
+    let v = raw[key(o)] as string | string[] | boolean | undefined
     if (o.arg) {
       const list = v === undefined ? [] : Array.isArray(v) ? v : [v as string]
       if (list.some((x) => x === '')) throw new UsageError(`option --${o.long} needs a value (${o.arg})`)
