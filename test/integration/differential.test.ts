@@ -265,3 +265,32 @@ t.test('review findings on differentials', async (t) => {
   t.match(bad.stderr, /is damaged: a line is not JSON/)
   t.match(bad.stderr, /hint: rebuild the state from the stored full/)
 })
+
+t.test('unchanged content is never read: bt-scan --state does not open unchanged files', async (t) => {
+  const dir = t.testdir({ src: { 'same.bin': 's'.repeat(100_000), 'changed.bin': 'c'.repeat(100_000) } })
+  const S = `${dir}/state`
+  ok(t, sh(`bt-scan.js "${dir}/src" | bt-delta.js --state "${S}" --full > /dev/null`), 'full')
+  writeFileSync(`${dir}/src/changed.bin`, 'C'.repeat(100_000))
+  const r = sh(`strace -f -e trace=openat -o "${dir}/trace" bt-scan.js --state "${S}" "${dir}/src" > /dev/null`)
+  ok(t, r, 'quick scan under strace')
+  const trace = readFileSync(`${dir}/trace`, 'utf8')
+  t.match(trace, /changed\.bin/, 'the changed file is read')
+  t.notMatch(trace, /same\.bin/, 'the unchanged file is never opened')
+})
+
+t.test('a file flagged incomplete in the full is never called unchanged later', async (t) => {
+  const dir = t.testdir()
+  const { INFO } = await import('../stream.js')
+  const { StreamEncoder } = await import('../../src/format/writer.js')
+  const enc = new StreamEncoder()
+  const meta = { path: 'f', type: 'file' as const, mode: 0o644, uid: 0, gid: 0, uname: '', gname: '', mtime: { sec: 1, nsec: 0 },
+    ctime: { sec: 2, nsec: 0 }, ino: '7', size: 3, xattrs: [] }
+  const full = Buffer.concat([enc.header(INFO), enc.entry({ path: '.', type: 'directory', mode: 0o755, uid: 0, gid: 0, uname: '', gname: '', mtime: { sec: 1, nsec: 0 }, size: 0, xattrs: [] }),
+    enc.endEntry(), enc.entry(meta), enc.data(Buffer.from('abc')), enc.endEntry(), enc.incomplete('f', 'changed while being read'), enc.trailer()])
+  writeFileSync(`${dir}/full.bt`, full)
+  ok(t, sh(`bt-delta.js --state "${dir}/S" --rebuild-from "${dir}/full.bt"`), 'index')
+  const line = readFileSync(`${dir}/S/current/index.jsonl`, 'utf8').split('\n').find((l) => l.includes('"path":"f"'))!
+  const e = JSON.parse(line)
+  t.equal(e.ctime, undefined, 'no ctime: the quick check cannot pass')
+  t.equal(e.sha256, undefined, 'no hash: a hash comparison cannot pass')
+})
