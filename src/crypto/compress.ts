@@ -21,11 +21,15 @@ function* slices(b: Buffer, n: number): Generator<Buffer> {
 async function* zstdCompress(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
   const cctx = new zstd.CCtx()
   cctx.setParameter(zstd.CParameter.compressionLevel, 1)
+  // One worker thread compresses while the main thread verifies, encrypts and hashes; output stays deterministic.
+  cctx.setParameter(zstd.CParameter.nbWorkers, 1)
+  // One output buffer, reused; what it produced is copied out at its own size, so
+  // no 128 KiB buffer stays alive for a few bytes (peak RSS).
+  const dst = Buffer.allocUnsafe(OUT)
   const run = function* (input: Buffer, op: number): Generator<Buffer> {
     for (;;) {
-      const dst = Buffer.allocUnsafe(OUT)
       const [ret, produced, consumed] = cctx.compressStream2(dst, input, op)
-      if (produced > 0) yield dst.subarray(0, produced)
+      if (produced > 0) yield Buffer.from(dst.subarray(0, produced))
       input = input.subarray(consumed)
       if (input.length === 0 && (op === zstd.EndDirective.continue || ret === 0)) return
     }
@@ -38,10 +42,10 @@ async function* zstdDecompress(source: AsyncIterable<Buffer>): AsyncGenerator<Bu
   const dctx = new zstd.DCtx()
   let inFrame = false
   let seen = false
+  const dst = Buffer.allocUnsafe(OUT)
   for await (let chunk of source) {
     seen ||= chunk.length > 0
     for (;;) {
-      const dst = Buffer.allocUnsafe(OUT)
       let r: [number, number, number]
       try {
         r = dctx.decompressStream(dst, chunk)
@@ -49,7 +53,7 @@ async function* zstdDecompress(source: AsyncIterable<Buffer>): AsyncGenerator<Bu
         throw new SealPayloadError(`it does not decompress as zstd (${(err as Error).message})`)
       }
       const [ret, produced, consumed] = r
-      if (produced > 0) yield dst.subarray(0, produced)
+      if (produced > 0) yield Buffer.from(dst.subarray(0, produced))
       chunk = chunk.subarray(consumed)
       inFrame = ret !== 0
       if (chunk.length === 0 && produced < dst.length) break
