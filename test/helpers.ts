@@ -51,3 +51,14 @@ export async function* chunked(buf: Buffer, n: number): AsyncGenerator<Buffer> {
 export function isRoot(): boolean {
   return typeof process.getuid === 'function' && process.getuid() === 0
 }
+
+/** A seeded PRNG (xorshift32) giving floats in [0, 1): fuzz loops that replay exactly. */
+export function xorshift(seed: number): () => number {
+  let x = seed
+  return () => {
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+    return (x >>> 0) / 0x100000000
+  }
+}

@@ -2,18 +2,8 @@
 // error, never crash or hang, and leave no half-written or unverified file.
 import t from 'tap'
 import { mkdirSync, readFileSync, readdirSync, lstatSync, writeFileSync } from 'node:fs'
-import { runBin, sh } from '../helpers.js'
+import { runBin, sh, xorshift } from '../helpers.js'
 import { leftovers } from '../tree.js'
-
-function xorshift(seed: number): () => number {
-  let x = seed
-  return () => {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    return (x >>> 0) / 0x100000000
-  }
-}
 
 /** Files in `dst` that are not byte-identical to their source in `src`. */
 function unfaithful(src: string, dst: string, rel = ''): string[] {

@@ -3,18 +3,8 @@
 import t, { type Test } from 'tap'
 import { appendFileSync, chmodSync, closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, symlinkSync,
   unlinkSync, writeFileSync, writeSync } from 'node:fs'
-import { runBin, sh } from '../helpers.js'
+import { runBin, sh, xorshift } from '../helpers.js'
 import { compareTrees, leftovers } from '../tree.js'
-
-function xorshift(seed: number): () => number {
-  let x = seed
-  return () => {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    return (x >>> 0) / 0x100000000
-  }
-}
 
 function randomBytes(n: number, rnd: () => number): Buffer {
   const b = Buffer.alloc(n)
