@@ -3,24 +3,30 @@
 // measurements behind the constants.
 import type { Signature } from './signature.js'
 import { STRONG_LEN, strongSum } from './signature.js'
-import { rollsum } from './rollsum.js'
 import { MAX_OP_LENGTH, encodeCopy, encodeLiteral } from './format.js'
+import { GOLDEN, GOLDEN2, STATE_BYTES, hunter, type Hunt, type Sum } from './hunt.js'
 
 /** A pending literal run is sent once it reaches this, so it never holds more. */
 export const LITERAL_RUN = 64 * 1024
 /** Input is copied into the work buffer this much at a time, whatever the chunk size. */
 const SLICE = 256 * 1024
-/** Prefilter bits per block: at 32, about 3% of positions in unrelated data reach the table. */
+/**
+ * The prefilter is a blocked Bloom filter: each block sets three bits of one
+ * 32-bit word, so a probe is one load. At 32 bits per block about 0.3% of
+ * positions in unrelated data reach the table; one bit per block in a plain
+ * bitmap of the same size let 3% through, and every pass costs cache misses.
+ */
 const BITS_PER_BLOCK = 32
-const MAX_BITMAP_BITS = 24
-/** Fibonacci hashing: spreads the weak sum over the top bits both indexes take. */
-const GOLDEN = 0x9e3779b1 | 0
+/** 1 MiB: the filter is probed at every byte at random, so it must stay in one core's L2. */
+const MAX_FILTER_BITS = 23
 
 export interface DeltaStats {
   copiedBytes: number
   literalBytes: number
   copyOps: number
   literalOps: number
+  /** Strong checksums computed: one per copied block plus one per weak-checksum false alarm. */
+  strongChecks: number
 }
 
 function log2ceil(n: number): number {
@@ -30,7 +36,7 @@ function log2ceil(n: number): number {
 }
 
 export class DeltaEncoder {
-  readonly stats: DeltaStats = { copiedBytes: 0, literalBytes: 0, copyOps: 0, literalOps: 0 }
+  readonly stats: DeltaStats = { copiedBytes: 0, literalBytes: 0, copyOps: 0, literalOps: 0, strongChecks: 0 }
 
   private readonly B: number
   private readonly fullBlocks: number
@@ -40,19 +46,29 @@ export class DeltaEncoder {
 
   // The search structures cover the full blocks only; the short last block can
   // only match at the very end of the new file and is checked there.
-  private readonly bitmap: Int32Array
-  private readonly bitShift: number
-  private readonly head: Int32Array
-  private readonly next: Int32Array
+  private readonly filter: Int32Array
+  private readonly wordShift: number
+  // Open addressing, at most half full: slot k is table[2k] = weak sum and
+  // table[2k + 1] = block + 1 (0: empty), so a probe touches one cache line.
+  private readonly table: Int32Array
   private readonly tableShift: number
+  private readonly tableMask: number
 
+  // One WebAssembly memory holds, in order, the hunt state (a, b, stop reason),
+  // the prefilter and the work buffer, so the hot loop reads them all directly.
   // work = [pending literal: lit..pos) [window: pos..pos+B) [unscanned ..end)
   private readonly work: Buffer
+  private readonly workAt: number
+  private readonly filterAt: number
+  private readonly hunt: Hunt
+  // From scratch in WebAssembly too: rollsum() stays monomorphic for the
+  // signature builder, whose hot path it is.
+  private readonly sum: Sum
   private lit = 0
   private pos = 0
   private end = 0
-  private a = 0
-  private b = 0
+  /** a, b of the window at pos, and whether hunt() stopped on a prefilter hit. */
+  private readonly sums: Int32Array
   private haveSum = false
   /** Block matched last, or -1: the next-block fast path tries prev + 1 first. */
   private prev = -1
@@ -72,29 +88,37 @@ export class DeltaEncoder {
       throw new RangeError('inconsistent signature: block counts do not match the length')
     }
     const n = this.fullBlocks
-    const bitBits = Math.min(MAX_BITMAP_BITS, Math.max(10, log2ceil(n * BITS_PER_BLOCK)))
-    this.bitShift = 32 - bitBits
-    this.bitmap = new Int32Array(2 ** bitBits / 32)
-    const tableBits = Math.max(1, log2ceil(n))
+    const wordBits = Math.min(MAX_FILTER_BITS, Math.max(10, log2ceil(n * BITS_PER_BLOCK))) - 5
+    this.wordShift = 32 - wordBits
+    this.filterAt = STATE_BYTES
+    this.workAt = this.filterAt + 4 * 2 ** wordBits
+    const workLength = LITERAL_RUN + B + SLICE
+    const memory = new WebAssembly.Memory({ initial: Math.ceil((this.workAt + workLength) / 65536) })
+    ;({ hunt: this.hunt, sum: this.sum } = hunter(memory))
+    this.sums = new Int32Array(memory.buffer, 0, 3)
+    this.filter = new Int32Array(memory.buffer, this.filterAt, 2 ** wordBits)
+    this.work = Buffer.from(memory.buffer, this.workAt, workLength)
+    const tableBits = log2ceil(n) + 1
     this.tableShift = 32 - tableBits
-    this.head = new Int32Array(2 ** tableBits).fill(-1)
-    this.next = new Int32Array(n)
+    this.tableMask = 2 ** tableBits - 1
+    this.table = new Int32Array(2 ** (tableBits + 1))
     for (let i = 0; i < n; i++) this.insert(i)
-    this.work = Buffer.allocUnsafe(LITERAL_RUN + B + SLICE)
   }
 
   /** Adds block i to the table unless an equal block is already there: a long run of one block stays one entry. */
   private insert(i: number): void {
     const w = this.weak[i]
     const h = Math.imul(w, GOLDEN)
-    const slot = h >>> this.tableShift
-    for (let j = this.head[slot]; j >= 0; j = this.next[j]) {
-      if (this.weak[j] === w && this.strong.compare(this.strong, i * STRONG_LEN, (i + 1) * STRONG_LEN, j * STRONG_LEN, (j + 1) * STRONG_LEN) === 0) return
+    const t = this.table
+    let k = h >>> this.tableShift
+    for (; t[2 * k + 1] !== 0; k = (k + 1) & this.tableMask) {
+      const j = t[2 * k + 1] - 1
+      if (t[2 * k] === w && this.strong.compare(this.strong, i * STRONG_LEN, (i + 1) * STRONG_LEN, j * STRONG_LEN, (j + 1) * STRONG_LEN) === 0) return
     }
-    this.next[i] = this.head[slot]
-    this.head[slot] = i
-    const hb = h >>> this.bitShift
-    this.bitmap[hb >>> 5] |= 1 << (hb & 31)
+    t[2 * k] = w
+    t[2 * k + 1] = i + 1
+    const g = Math.imul(w, GOLDEN2)
+    this.filter[h >>> this.wordShift] |= (1 << (g >>> 27)) | (1 << ((g >>> 22) & 31)) | (1 << ((g >>> 17) & 31))
   }
 
   update(chunk: Uint8Array): Buffer[] {
@@ -119,7 +143,8 @@ export class DeltaEncoder {
     if (t > 0 && this.end - this.lit >= t) {
       const at = this.end - t
       const i = this.fullBlocks
-      if (rollsum(this.work, at, this.end) === this.weak[i] && this.strongEquals(at, t, i)) stop = at
+      this.sum(this.workAt + at, this.workAt + this.end)
+      if (((this.sums[1] << 16) | this.sums[0]) === this.weak[i] && this.strongEquals(at, t, i)) stop = at
     }
     this.literal(this.lit, stop)
     if (stop < this.end) this.copy(this.fullBlocks * this.B, t)
@@ -144,6 +169,7 @@ export class DeltaEncoder {
   }
 
   private strongEquals(at: number, len: number, block: number): boolean {
+    this.stats.strongChecks++
     const s = strongSum(this.work.subarray(at, at + len))
     return s.compare(this.strong, block * STRONG_LEN, (block + 1) * STRONG_LEN) === 0
   }
@@ -151,9 +177,14 @@ export class DeltaEncoder {
   /** The block whose weak and strong sums match the window at p, or -1. */
   private lookup(weak: number, slot: number, p: number): number {
     let s: Buffer | undefined
-    for (let i = this.head[slot]; i >= 0; i = this.next[i]) {
-      if (this.weak[i] !== weak) continue
-      s ??= strongSum(this.work.subarray(p, p + this.B))
+    const t = this.table
+    for (let k = slot; t[2 * k + 1] !== 0; k = (k + 1) & this.tableMask) {
+      if (t[2 * k] !== weak) continue
+      const i = t[2 * k + 1] - 1
+      if (!s) {
+        s = strongSum(this.work.subarray(p, p + this.B))
+        this.stats.strongChecks++
+      }
       if (s.compare(this.strong, i * STRONG_LEN, (i + 1) * STRONG_LEN) === 0) return i
     }
     return -1
@@ -169,8 +200,8 @@ export class DeltaEncoder {
       this.advanceLiteral(Math.max(this.pos, end - B))
       return
     }
-    const bitmap = this.bitmap
-    const bitShift = this.bitShift
+    const wordShift = this.wordShift
+    const at = this.workAt
     const tableShift = this.tableShift
     // B * out mod 2^16 from the low half of B keeps the product a small int32.
     const Bm = B & 0xffff
@@ -188,35 +219,30 @@ export class DeltaEncoder {
         this.prev = -1
       }
       if (!this.haveSum) {
-        const s = rollsum(w, p, p + B)
-        this.a = s & 0xffff
-        this.b = s >>> 16
+        this.sum(this.workAt + p, this.workAt + p + B)
         this.haveSum = true
       }
-      let a = this.a
-      let b = this.b
+      const st = this.sums
       let found = -1
       for (;;) {
-        // Stop rolling at the end of the data or when the literal run is full.
+        // Stop at the end of the data or when the literal run is full.
         const limit = Math.min(end - B, this.lit + LITERAL_RUN)
-        for (;;) {
-          const h = Math.imul((b << 16) | a, GOLDEN)
-          const hb = h >>> bitShift
-          if ((bitmap[hb >>> 5] & (1 << (hb & 31))) !== 0) {
-            found = this.lookup((b << 16) | a, h >>> tableShift, p)
-            if (found >= 0) break
+        p = this.hunt(at + p, at + limit, B, wordShift, this.filterAt) - at
+        if (st[2] === 1) {
+          found = this.lookup((st[1] << 16) | st[0], Math.imul((st[1] << 16) | st[0], GOLDEN) >>> tableShift, p)
+          if (found >= 0) break
+          if (p < limit) {
+            // A false positive: step past it and hunt on.
+            const out = w[p]
+            st[0] = (st[0] - out + w[p + B]) & 0xffff
+            st[1] = (st[1] - Bm * out + st[0]) & 0xffff
+            p++
+            continue
           }
-          if (p >= limit) break
-          const out = w[p]
-          a = (a - out + w[p + B]) & 0xffff
-          b = (b - Bm * out + a) & 0xffff
-          p++
         }
-        if (found >= 0 || p >= end - B) break
+        if (p >= end - B) break
         this.literal(this.lit, p)
       }
-      this.a = a
-      this.b = b
       if (found < 0) break
       this.match(p, found)
       p += B

@@ -11,7 +11,7 @@ export function applyOps(ops: Iterable<DeltaOp>, base: Uint8Array): Buffer {
       continue
     }
     if (op.offset < 0 || op.length <= 0 || op.offset + op.length > base.length) {
-      throw new DeltaFormatError(`copy of ${op.length} bytes from base offset ${op.offset} reaches past the base of ${base.length} bytes`)
+      throw new DeltaFormatError(`copy of ${op.length} bytes from base offset ${op.offset} does not fit the base of ${base.length} bytes`)
     }
     parts.push(base.subarray(op.offset, op.offset + op.length))
   }
