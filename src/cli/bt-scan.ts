@@ -2,13 +2,14 @@ import { randomBytes } from 'node:crypto'
 import { readFileSync, realpathSync, statSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { resolve } from 'node:path'
-import { Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
 import { EXIT, IoError, UsageError } from '../errors.js'
 import { STREAM_VERSION } from '../format/frame.js'
 import { Excluder, patternsFromText } from '../scan/exclude.js'
 import { loadIdMaps } from '../scan/ids.js'
+import { CHUNK } from '../scan/content.js'
+import { BufferPool } from '../scan/pool.js'
 import { scanStream } from '../scan/scan.js'
+import { pump } from './pump.js'
 import { openIndex, readState } from '../state/store.js'
 import { PRODUCER } from '../version.js'
 import { type CliSpec, type Parsed } from './args.js'
@@ -58,7 +59,9 @@ export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal):
   if (stateDir && !state) io.notice(`no full index in ${JSON.stringify(stateDir)} yet: scanning everything`)
   const index = state ? openIndex(state) : undefined
   const out = openOutput(io, opts.output as string | undefined)
+  const pool = new BufferPool(CHUNK)
   const gen = scanStream({
+    pool,
     index,
     root,
     info: {
@@ -75,7 +78,7 @@ export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal):
     skip: new Set(out.paths),
   })
   try {
-    await pipeline(Readable.from(gen, { objectMode: true, highWaterMark: 2 }), out.stream, { signal })
+    await pump(gen, out.stream, signal, (b) => pool.release(b))
     out.commit()
   } catch (err) {
     out.abort()

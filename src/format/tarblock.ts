@@ -81,7 +81,7 @@ function splitName(path: string): [string, string] {
 }
 
 export function encodeUstar(h: Ustar): Buffer {
-  const b = Buffer.alloc(BLOCK)
+  const b = Buffer.allocUnsafe(BLOCK).fill(0) // from the shared slab: a header per entry must not cost an ArrayBuffer each
   const [prefix, name] = splitName(h.name)
   putString(b, F.name, name)
   putString(b, F.prefix, prefix)

@@ -4,6 +4,7 @@
 import { type BigIntStats, closeSync, constants, fstatSync, openSync, readSync } from 'node:fs'
 import { MAX_SEGMENTS } from '../format/sparse.js'
 import { sys } from '../sys/native.js'
+import { type BufferPool } from './pool.js'
 
 export const CHUNK = 1 << 18
 
@@ -52,7 +53,7 @@ function* zeros(n: number): Generator<Buffer> {
  * Yields exactly the bytes of `ranges`. Returns a reason when the data is not
  * what the file held (it shrank or a read failed); the gap is zero-filled.
  */
-export function* readRanges(fd: number, ranges: Array<[number, number]>): Generator<Buffer, string | undefined> {
+export function* readRanges(fd: number, ranges: Array<[number, number]>, pool: BufferPool): Generator<Buffer, string | undefined> {
   let reason: string | undefined
   for (const [off, len] of ranges) {
     let pos = off
@@ -62,7 +63,7 @@ export function* readRanges(fd: number, ranges: Array<[number, number]>): Genera
         yield* zeros(left)
         break
       }
-      const buf = Buffer.allocUnsafe(Math.min(CHUNK, left))
+      const buf = pool.acquire(Math.min(CHUNK, left))
       let n: number
       try {
         n = readSync(fd, buf, 0, buf.length, pos)

@@ -8,6 +8,7 @@ import { StreamEncoder } from '../format/writer.js'
 import { type Excluder } from './exclude.js'
 import { changedSince, dataSegments, openRegular, readRanges } from './content.js'
 import { type IdMaps } from './ids.js'
+import { type BufferPool } from './pool.js'
 import { NotUtf8Error, metaOf, typeOf } from './meta.js'
 import { type WalkItem, walk } from './walk.js'
 import { type IndexReader, quickEqual } from '../state/index.js'
@@ -23,6 +24,8 @@ export interface ScanOptions {
   warn(message: string): void
   /** Worth telling, not a problem (a skipped socket). */
   notice(message: string): void
+  /** Where read buffers come from; the writer gives them back (pool.release) once written. */
+  pool: BufferPool
   /** Absolute paths never to scan: the tool's own output file when it lies inside the tree. */
   skip?: Set<string>
   /**
@@ -32,10 +35,15 @@ export interface ScanOptions {
   index?: IndexReader
 }
 
-/** Gathers small buffers so that 100k tiny files do not become 300k pipe writes. */
+/**
+ * Gathers small buffers (headers, small files) into one pooled batch, so that
+ * 100k tiny files do not become 300k pipe writes; large chunks pass as they are.
+ */
 class Batcher {
-  private parts: Buffer[] = []
-  private size = 0;
+  private batch: Buffer | undefined
+  private fill = 0
+
+  constructor(private readonly pool: BufferPool) {}
 
   *push(b: Buffer): Generator<Buffer> {
     if (b.length >= 1 << 16) {
@@ -43,23 +51,25 @@ class Batcher {
       yield b
       return
     }
-    this.parts.push(b)
-    this.size += b.length
-    if (this.size >= 1 << 18) yield* this.flush()
+    if (this.batch && this.fill + b.length > this.batch.length) yield* this.flush()
+    this.batch ??= this.pool.acquire(this.pool.size)
+    b.copy(this.batch, this.fill)
+    this.fill += b.length
+    this.pool.release(b) // copied and already hashed: a pooled read buffer is free again
   }
 
   *flush(): Generator<Buffer> {
-    if (this.size === 0) return
-    const out = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.size)
-    this.parts = []
-    this.size = 0
+    if (!this.batch || this.fill === 0) return
+    const out = this.batch.subarray(0, this.fill)
+    this.batch = undefined
+    this.fill = 0
     yield out
   }
 }
 
 export function* scanStream(opts: ScanOptions): Generator<Buffer> {
   const enc = new StreamEncoder()
-  const out = new Batcher()
+  const out = new Batcher(opts.pool)
   const links = new Map<string, string>()
   yield* out.push(enc.header(opts.info))
 
@@ -143,7 +153,7 @@ export function* scanStream(opts: ScanOptions): Generator<Buffer> {
       const sparse = dataSegments(fd, st)
       if (sparse) meta.sparse = sparse
       yield* out.push(enc.entry(meta))
-      const reader = readRanges(fd, sparse ?? [[0, meta.size]])
+      const reader = readRanges(fd, sparse ?? [[0, meta.size]], opts.pool)
       let r = reader.next()
       for (; !r.done; r = reader.next()) yield* out.push(enc.data(r.value))
       yield* out.push(enc.endEntry())
