@@ -13,8 +13,13 @@
 #   RUNS         timed runs per tree and tool          (default 1)
 #
 # Trees are built once under $BENCH_DIR/trees and reused by later runs; remove
-# $BENCH_DIR to reclaim the space. Progress goes to stderr; the results (a
-# plain table, then the same as markdown) go to stdout.
+# $BENCH_DIR to reclaim the space. Each run restores into its own directory
+# under $BENCH_DIR/out, and all of them are deleted only after the last timed
+# run: on ext4 without a journal, inodes freed in the last 5 to 300 seconds are
+# skipped one by one when new ones are allocated, so a mass delete right before
+# a run makes that run's file creation several times slower (see README).
+# Progress goes to stderr; the results (a plain table, then the same as
+# markdown) go to stdout.
 set -eu
 
 BENCH_DIR=${BENCH_DIR:-/var/tmp/bt-bench}
@@ -45,6 +50,7 @@ die() {
 	exit 1
 }
 
+v=
 for knob in SMALL_FILES BIG_FILES BIG_SIZE_MB RUNS; do
 	eval "v=\$$knob"
 	case $v in
@@ -69,10 +75,30 @@ case $BENCH_DIR/ in
 / | "$ROOT"/*) die "BENCH_DIR must be a scratch directory outside the repository, not \"$BENCH_DIR\"" ;;
 esac
 TREES=$BENCH_DIR/trees
-OUT=$BENCH_DIR/out
+OUTS=$BENCH_DIR/out
 RES=$BENCH_DIR/results
+SETTLED=$BENCH_DIR/last-delete
+SETTLE_S=310
 mkdir -p "$TREES"
-rm -rf "$OUT" "$RES"
+
+# mass_delete PATH...: remove, and note when, for settle below.
+mass_delete() {
+	rm -rf "$@"
+	sync
+	date +%s >"$SETTLED"
+}
+
+# settle: let inodes freed by a mass delete stop counting as recently deleted.
+settle() {
+	[ -f "$SETTLED" ] || return 0
+	left=$(($(cat "$SETTLED") + SETTLE_S - $(date +%s)))
+	[ "$left" -gt 0 ] || return 0
+	say "waiting ${left}s after the last mass delete, so freed inodes do not slow file creation"
+	sleep "$left"
+}
+
+[ ! -d "$OUTS" ] || mass_delete "$OUTS"
+rm -rf "$RES"
 mkdir -p "$RES"
 RESULTS=$RES/runs.tsv
 : >"$RESULTS"
@@ -92,13 +118,13 @@ need_kib() {
 	esac
 }
 need=0
-largest=0
+outs=0
 for t in "$SMALL_NAME" "$BIG_NAME" "$MEM10_NAME" "$MEM200_NAME"; do
 	k=$(need_kib "$t")
 	[ -d "$TREES/$t" ] || need=$((need + k))
-	[ "$k" -le "$largest" ] || largest=$k
+	outs=$((outs + 2 * RUNS * k))
 done
-need=$((need + largest)) # room for one restored copy
+need=$((need + outs)) # every run's restored copy, kept until the end
 avail=$(df -Pk "$BENCH_DIR" | awk 'NR == 2 { print $4 }')
 [ "$avail" -gt "$need" ] ||
 	die "$BENCH_DIR has $((avail / 1024)) MiB free, the benchmark needs about $((need / 1024)) MiB" \
@@ -114,7 +140,7 @@ record_tree() {
 
 make_small() {
 	[ -d "$TREES/$1" ] && [ -f "$TREES/$1.bytes" ] && return 0
-	rm -rf "$TREES/$1"
+	[ ! -d "$TREES/$1" ] || mass_delete "${TREES:?}/$1"
 	say "building $1 ($2 files of 0-16 KiB over 1000 directories)"
 	node "$ROOT/bench/make-tree.js" "$TREES/$1" "$2" "$1" >/dev/null
 	record_tree "$TREES/$1"
@@ -122,7 +148,7 @@ make_small() {
 
 make_big() {
 	[ -d "$TREES/$BIG_NAME" ] && [ -f "$TREES/$BIG_NAME.bytes" ] && return 0
-	rm -rf "$TREES/$BIG_NAME" "$TREES/$BIG_NAME.tmp"
+	rm -rf "${TREES:?}/$BIG_NAME" "${TREES:?}/$BIG_NAME.tmp"
 	say "building $BIG_NAME ($BIG_FILES incompressible files of $BIG_SIZE_MB MiB)"
 	mkdir "$TREES/$BIG_NAME.tmp"
 	i=1
@@ -152,7 +178,17 @@ make_small "$MEM200_NAME" "$MEM_LARGE"
 # --- runs --------------------------------------------------------------------
 now_ns() { date +%s%N; }
 
-# check_time FILE WHAT: GNU time's -o file holds "elapsed maxrss exit"; it
+# cpu_busy: percent of all CPUs busy over one second (other work skews results).
+cpu_busy() {
+	a=$(head -n 1 /proc/stat)
+	sleep 1
+	b=$(head -n 1 /proc/stat)
+	printf '%s\n%s\n' "$a" "$b" | awk '
+		{ t = 0; for (i = 2; i <= NF; i++) t += $i; tot[NR] = t; idle[NR] = $5 + $6 }
+		END { dt = tot[2] - tot[1]; printf "%.0f\n", (dt > 0 ? 100 * (1 - (idle[2] - idle[1]) / dt) : 0) }'
+}
+
+# check_time FILE WHAT: GNU time's -o file holds "elapsed maxrss exit user sys"; it
 # prepends a "Command ..." line when the command failed or was killed.
 check_time() {
 	if grep -q '^Command' "$1" || [ "$(awk 'END { print $3 }' "$1")" != 0 ]; then
@@ -160,41 +196,55 @@ check_time() {
 	fi
 }
 
-# verify TREE: the restored copy has the same number of files and bytes.
+# verify TREE OUT: the restored copy has the same number of files and bytes
+# (not counting the marker file bt-restore leaves at the top of its target).
 verify() {
-	got=$(find "$OUT" -type f -printf '%s\n' | awk '{ n++; b += $1 } END { printf "%d %.0f\n", n, b }')
+	got=$(find "$2" -type f ! -path "$2/.backtory-restore.json" -printf '%s\n' | awk '{ n++; b += $1 } END { printf "%d %.0f\n", n, b }')
 	want="$(cat "$1.files") $(cat "$1.bytes")"
 	[ "$got" = "$want" ] || die "restored copy of $1 differs: files/bytes $got, expected $want"
 }
 
-# run_one TREENAME TOOL RUN: one timed pipeline, appended to $RESULTS.
+# run_one TREENAME TOOL RUN: one timed pipeline into a fresh directory,
+# appended to $RESULTS.
 run_one() {
 	tree=$TREES/$1
 	p=$RES/$1.$2.$3
-	rm -rf "$OUT"
-	mkdir "$OUT"
-	sync # flush the previous run's writes, so each run starts clean (not timed)
+	out=$OUTS/$1.$2.$3
+	mkdir -p "$out"
+	sync # flush earlier writes, so each run starts clean (not timed)
+	# Give other work up to a minute to finish; then go on, and say so.
+	waited=0
+	busy=$(cpu_busy)
+	while [ "$busy" -gt 10 ] && [ "$waited" -lt 60 ]; do
+		busy=$(cpu_busy)
+		waited=$((waited + 1))
+	done
+	[ "$busy" -le 10 ] || say "warning: the CPUs were ${busy}% busy before this run; other work skews it"
 	t0=$(now_ns)
 	case $2 in
 	backtory)
-		"$TIME" -f '%e %M %x' -o "$p.prod" "$BT_SCAN" "$tree" |
-			"$TIME" -f '%e %M %x' -o "$p.cons" "$BT_RESTORE" "$OUT"
+		"$TIME" -f '%e %M %x %U %S' -o "$p.prod" "$BT_SCAN" "$tree" |
+			"$TIME" -f '%e %M %x %U %S' -o "$p.cons" "$BT_RESTORE" "$out"
 		;;
 	tar)
-		"$TIME" -f '%e %M %x' -o "$p.prod" tar -C "$tree" -cf - . |
-			"$TIME" -f '%e %M %x' -o "$p.cons" tar -C "$OUT" -xpf -
+		"$TIME" -f '%e %M %x %U %S' -o "$p.prod" tar -C "$tree" -cf - . |
+			"$TIME" -f '%e %M %x %U %S' -o "$p.cons" tar -C "$out" -xpf -
 		;;
 	esac
 	t1=$(now_ns)
 	# No pipefail in POSIX sh: each side's status comes from its time file.
 	check_time "$p.prod" "$2 producer on $1"
 	check_time "$p.cons" "$2 consumer on $1"
-	verify "$tree"
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$(cat "$tree.files")" "$(cat "$tree.bytes")" "$2" "$3" \
-		"$((t1 - t0))" "$(awk 'END { print $2 }' "$p.prod")" "$(awk 'END { print $2 }' "$p.cons")" >>"$RESULTS"
-	say "$(printf '%-18s %-8s run %s: %6.2f s' "$1" "$2" "$3" "$(awk -v ns=$((t1 - t0)) 'BEGIN { print ns / 1e9 }')")"
+	verify "$tree" "$out"
+	# tree files bytes tool run wall-ns prod-rss-KiB cons-rss-KiB busy% prod-cpu-s cons-cpu-s
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$(cat "$tree.files")" "$(cat "$tree.bytes")" "$2" "$3" \
+		"$((t1 - t0))" "$(awk 'END { print $2 }' "$p.prod")" "$(awk 'END { print $2 }' "$p.cons")" "$busy" \
+		"$(awk 'END { print $4 + $5 }' "$p.prod")" "$(awk 'END { print $4 + $5 }' "$p.cons")" >>"$RESULTS"
+	say "$(printf '%-18s %-8s run %s: %7.2f s (CPUs %s%% busy before)' "$1" "$2" "$3" \
+		"$(awk -v ns=$((t1 - t0)) 'BEGIN { print ns / 1e9 }')" "$busy")"
 }
 
+settle
 say "warm page cache: each tree is read once before its timed runs; output goes to the page cache, sync'd (untimed) before each run"
 for name in "$BIG_NAME" "$SMALL_NAME" "$MEM10_NAME" "$MEM200_NAME"; do
 	# Through cat: GNU tar skips reading file data when the archive is /dev/null.
@@ -206,7 +256,8 @@ for name in "$BIG_NAME" "$SMALL_NAME" "$MEM10_NAME" "$MEM200_NAME"; do
 		r=$((r + 1))
 	done
 done
-rm -rf "$OUT"
+say "deleting the restored copies"
+mass_delete "$OUTS"
 
 # --- report ------------------------------------------------------------------
 # report plain|md: median wall over RUNS, peak RSS the maximum over RUNS.
@@ -220,9 +271,9 @@ report() {
 		for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
 		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 	}
-	function row(c1, c2, c3, c4, c5, c6, c7, c8, c9) {
-		if (fmt == "md") printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", c1, c2, c3, c4, c5, c6, c7, c8, c9
-		else printf "%-16s %8s %9s %-9s %8s %8s %9s %9s %8s\n", c1, c2, c3, c4, c5, c6, c7, c8, c9
+	function row(c1, c2, c3, c4, c5, c6, c7, c8, c9, c10) {
+		if (fmt == "md") printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", c1, c2, c3, c4, c5, c6, c7, c8, c9, c10
+		else printf "%-16s %7s %6s %-9s %7s %6s %8s %8s %11s %7s\n", c1, c2, c3, c4, c5, c6, c7, c8, c9, c10
 	}
 	function row4(c1, c2, c3, c4) {
 		if (fmt == "md") printf "| %s | %s | %s | %s |\n", c1, c2, c3, c4
@@ -237,16 +288,20 @@ report() {
 		wall[key, cnt[key]] = $6 / 1e9
 		if ($7 > prss[key]) prss[key] = $7
 		if ($8 > crss[key]) crss[key] = $8
+		if ($9 > busy) busy = $9
+		pcpu[key] += $10 / runs
+		ccpu[key] += $11 / runs
 	}
 	END {
 		for (k = 1; k <= nkeys; k++) { key = order[k]; w[key] = median(key) }
 		if (fmt == "md") {
-			printf "Measured by `bench/scan-restore.sh` (%s; warm cache; median of %d run%s):\n\n", host, runs, runs > 1 ? "s" : ""
-			row("tree", "files", "MB", "tool", "wall s", "MB/s", "scan RSS MiB", "restore RSS MiB", "bt / tar")
-			row("---", "---:", "---:", "---", "---:", "---:", "---:", "---:", "---:")
+			printf "Measured by `bench/scan-restore.sh` (%s; warm cache; median of %d run%s):\n\n", host, runs, (runs > 1 ? "s" : "")
+			row("tree", "files", "MB", "tool", "wall s", "MB/s", "producer RSS MiB", "consumer RSS MiB", "CPU s (prod+cons)", "bt / tar")
+			row("---", "---:", "---:", "---", "---:", "---:", "---:", "---:", "---:", "---:")
 		} else {
-			printf "warm cache; wall = median of %d run(s); MB = 10^6 bytes of file data; RSS = peak, max over runs\n", runs
-			row("tree", "files", "MB", "tool", "wall s", "MB/s", "prod MiB", "cons MiB", "bt/tar")
+			printf "warm cache; wall = median of %d run(s); MB = 10^6 bytes of file data; RSS = peak, max over runs;\n", runs
+			printf "CPU = user+sys seconds of producer+consumer, mean over runs\n"
+			row("tree", "files", "MB", "tool", "wall s", "MB/s", "prod MiB", "cons MiB", "CPU s", "bt/tar")
 		}
 		for (k = 1; k <= nkeys; k++) {
 			key = order[k]
@@ -259,7 +314,8 @@ report() {
 				ratio = sprintf("%.2f", r[t])
 			}
 			row(t, files[t], sprintf("%.0f", bytes[t] / 1e6), tool, sprintf("%.2f", w[key]),
-				sprintf("%.0f", bytes[t] / 1e6 / w[key]), mib(prss[key]), mib(crss[key]), ratio)
+				sprintf("%.0f", bytes[t] / 1e6 / w[key]), mib(prss[key]), mib(crss[key]),
+				sprintf("%.1f+%.1f", pcpu[key], ccpu[key]), ratio)
 		}
 		print ""
 		row4("backtory peak RSS", files[m10] " files", files[m200] " files", "diff")
@@ -285,6 +341,7 @@ report() {
 		row4("throughput, small files", ">= " gsmall "x tar", sprintf("%.2fx", r[small]), verdict(r[small] >= gsmall))
 		row4("peak RSS per process", "< " grss " MiB", mib(maxrss) " MiB", verdict(maxrss / 1024 < grss))
 		row4("RSS, 10k vs 200k files", "within " gspread "%", spread_ok ? "yes" : "no", verdict(spread_ok))
+		if (busy > 10) printf "\nNote: other work kept the CPUs up to %d%% busy just before a run; figures are noisy.\n", busy
 	}' "$RESULTS"
 }
 
