@@ -70,13 +70,8 @@ BT_SCAN=$ROOT/bin/bt-scan.js
 BT_DELTA=$ROOT/bin/bt-delta.js
 BT_RESTORE=$ROOT/bin/bt-restore.js
 
-say() { printf 'bench: %s\n' "$*" >&2; }
-die() {
-	printf 'bench: error: %s\n' "$1" >&2
-	shift
-	for h in "$@"; do printf 'bench: hint: %s\n' "$h" >&2; done
-	exit 1
-}
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 
 v=
 for knob in DB_MB PAGES_PERMILLE LOG_MB LOG_APPEND_MB RENAME_MB SMALL_FILES SMALL_DIRS SPARSE_GB SPARSE_DATA_MB RUNS ENGINE WAIT_MAX BUSY_WAIT; do
@@ -114,27 +109,13 @@ SPARSE=$BENCH_DIR/sparse-${SPARSE_GB}G-${SPARSE_DATA_MB}M-s$SEED
 LIB=$BENCH_DIR/lib
 RUN=$BENCH_DIR/run
 OUTS=$BENCH_DIR/out
+# shellcheck disable=SC2034 # SETTLED and SETTLE_S are read by mass_delete and settle in lib.sh
 SETTLED=$BENCH_DIR/last-delete
-SETTLE_S=310
+# shellcheck disable=SC2034
+SETTLE_S=${SETTLE_S:-310}
 TMPDIR=$BENCH_DIR/tmp # bt-delta's spool
 export TMPDIR
 METRICS=$RUN/metrics
-
-# mass_delete PATH...: remove, and note when, for settle below (see bench/README.md:
-# on ext4 without a journal, freshly freed inodes slow down file creation).
-mass_delete() {
-	rm -rf "$@"
-	sync
-	date +%s >"$SETTLED"
-}
-
-settle() {
-	[ -f "$SETTLED" ] || return 0
-	left=$(($(cat "$SETTLED") + SETTLE_S - $(date +%s)))
-	[ "$left" -gt 0 ] || return 0
-	say "waiting ${left}s after the last mass delete, so freed inodes do not slow file creation"
-	sleep "$left"
-}
 
 [ ! -d "$OUTS" ] || mass_delete "$OUTS"
 rm -rf "$RUN" "$TMPDIR"
@@ -382,18 +363,8 @@ build_corpus
 build_sparse
 
 # --- measuring ---------------------------------------------------------------
-now_ns() { date +%s%N; }
 put() { printf '%s %s\n' "$1" "$2" >>"$METRICS"; }
 
-# cpu_busy: percent of all CPUs busy over one second.
-cpu_busy() {
-	a=$(head -n 1 /proc/stat)
-	sleep 1
-	b=$(head -n 1 /proc/stat)
-	printf '%s\n%s\n' "$a" "$b" | awk '
-		{ t = 0; for (i = 2; i <= NF; i++) t += $i; tot[NR] = t; idle[NR] = $5 + $6 }
-		END { dt = tot[2] - tot[1]; printf "%.0f\n", (dt > 0 ? 100 * (1 - (idle[2] - idle[1]) / dt) : 0) }'
-}
 
 # gate: before each timed step, give other work up to BUSY_WAIT seconds to settle down.
 gate() {

@@ -42,13 +42,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd -P)
 BT_SCAN=$ROOT/bin/bt-scan.js
 BT_RESTORE=$ROOT/bin/bt-restore.js
 
-say() { printf 'bench: %s\n' "$*" >&2; }
-die() {
-	printf 'bench: error: %s\n' "$1" >&2
-	shift
-	for h in "$@"; do printf 'bench: hint: %s\n' "$h" >&2; done
-	exit 1
-}
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 
 v=
 for knob in SMALL_FILES BIG_FILES BIG_SIZE_MB RUNS; do
@@ -77,25 +72,11 @@ esac
 TREES=$BENCH_DIR/trees
 OUTS=$BENCH_DIR/out
 RES=$BENCH_DIR/results
+# shellcheck disable=SC2034 # SETTLED and SETTLE_S are read by mass_delete and settle in lib.sh
 SETTLED=$BENCH_DIR/last-delete
-SETTLE_S=310
+# shellcheck disable=SC2034
+SETTLE_S=${SETTLE_S:-310}
 mkdir -p "$TREES"
-
-# mass_delete PATH...: remove, and note when, for settle below.
-mass_delete() {
-	rm -rf "$@"
-	sync
-	date +%s >"$SETTLED"
-}
-
-# settle: let inodes freed by a mass delete stop counting as recently deleted.
-settle() {
-	[ -f "$SETTLED" ] || return 0
-	left=$(($(cat "$SETTLED") + SETTLE_S - $(date +%s)))
-	[ "$left" -gt 0 ] || return 0
-	say "waiting ${left}s after the last mass delete, so freed inodes do not slow file creation"
-	sleep "$left"
-}
 
 [ ! -d "$OUTS" ] || mass_delete "$OUTS"
 rm -rf "$RES"
@@ -176,17 +157,6 @@ make_small "$MEM10_NAME" "$MEM_SMALL"
 make_small "$MEM200_NAME" "$MEM_LARGE"
 
 # --- runs --------------------------------------------------------------------
-now_ns() { date +%s%N; }
-
-# cpu_busy: percent of all CPUs busy over one second (other work skews results).
-cpu_busy() {
-	a=$(head -n 1 /proc/stat)
-	sleep 1
-	b=$(head -n 1 /proc/stat)
-	printf '%s\n%s\n' "$a" "$b" | awk '
-		{ t = 0; for (i = 2; i <= NF; i++) t += $i; tot[NR] = t; idle[NR] = $5 + $6 }
-		END { dt = tot[2] - tot[1]; printf "%.0f\n", (dt > 0 ? 100 * (1 - (idle[2] - idle[1]) / dt) : 0) }'
-}
 
 # check_time FILE WHAT: GNU time's -o file holds "elapsed maxrss exit user sys"; it
 # prepends a "Command ..." line when the command failed or was killed.
