@@ -187,7 +187,13 @@ export async function applyDiff(header: HeaderFrame, frames: AsyncIterable<Frame
           break
         }
         default:
-          await writeFile(tmp, f, sum)
+          await writeFile(tmp, f, sum, (fd) => {
+            applyOwnerAndXattrs(tmp, m, o, fd)
+            applyModeAndTimes(tmp, m, fd)
+          })
+          steps.push({ op: 'place', path: rel, stage: tmp })
+          placed.add(rel)
+          return
       }
       staged(m, tmp)
       steps.push({ op: 'place', path: rel, stage: tmp })

@@ -105,8 +105,11 @@ export async function restoreStream(frames: AsyncIterable<Frame>, o: RestoreOpti
     const tmp = tmpFor(rel)
     switch (m.type) {
       case 'file':
-        await writeFile(tmp, f, sum)
-        break
+        await writeFile(tmp, f, sum, (fd) => {
+          applyOwnerAndXattrs(tmp, m, o, fd)
+          applyModeAndTimes(tmp, m, fd)
+        })
+        return placeAt(tmp, rel, f)
       case 'symlink':
         symlinkSync(m.linkpath!, tmp)
         break

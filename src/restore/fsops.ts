@@ -54,7 +54,8 @@ export function replace(tmp: string, abs: string, rel: string, opts: { force?: b
   }
 }
 
-export async function writeFile(tmp: string, f: EntryFrame, sum: { bytes: number }): Promise<void> {
+/** Writes a file's content to `tmp`; `beforeClose` may set metadata through the open descriptor. */
+export async function writeFile(tmp: string, f: EntryFrame, sum: { bytes: number }, beforeClose?: (fd: number) => void): Promise<void> {
   const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
   let ok = false
   try {
@@ -78,6 +79,7 @@ export async function writeFile(tmp: string, f: EntryFrame, sum: { bytes: number
       sum.bytes += chunk.length
     }
     if (f.meta.sparse) ftruncateSync(fd, f.meta.size)
+    beforeClose?.(fd)
     ok = true
   } finally {
     closeSync(fd)

@@ -1,7 +1,7 @@
 // Applies an entry's metadata to a restored object that is not yet in place.
 // Order matters: chown clears setuid bits and an ACL rewrites group bits, so
 // owners first, then xattrs, then the mode, then the times.
-import { chmodSync, lchownSync } from 'node:fs'
+import { chmodSync, fchmodSync, fchownSync, lchownSync } from 'node:fs'
 import { type EntryMeta } from '../format/frame.js'
 import { type IdMaps } from '../scan/ids.js'
 import { sys } from '../sys/native.js'
@@ -22,10 +22,12 @@ export function ownerOf(meta: EntryMeta, o: MetaOptions): [number, number] {
   return [uid ?? meta.uid, gid ?? meta.gid]
 }
 
-export function applyOwnerAndXattrs(abs: string, meta: EntryMeta, o: MetaOptions): void {
+/** With `fd` (an open regular file) the owner and mode go through it: no path lookups. */
+export function applyOwnerAndXattrs(abs: string, meta: EntryMeta, o: MetaOptions, fd?: number): void {
   if (o.sameOwner) {
     const [uid, gid] = ownerOf(meta, o)
-    lchownSync(abs, uid, gid)
+    if (fd === undefined) lchownSync(abs, uid, gid)
+    else fchownSync(fd, uid, gid)
   }
   for (const [name, value] of meta.xattrs) {
     try {
@@ -36,8 +38,9 @@ export function applyOwnerAndXattrs(abs: string, meta: EntryMeta, o: MetaOptions
   }
 }
 
-export function applyModeAndTimes(abs: string, meta: EntryMeta): void {
+export function applyModeAndTimes(abs: string, meta: EntryMeta, fd?: number): void {
   // A symlink's mode is meaningless on Linux and chmod would follow it.
-  if (meta.type !== 'symlink') chmodSync(abs, meta.mode)
+  if (fd !== undefined) fchmodSync(fd, meta.mode)
+  else if (meta.type !== 'symlink') chmodSync(abs, meta.mode)
   sys().lutimens(abs, meta.mtime.sec, meta.mtime.nsec, meta.mtime.sec, meta.mtime.nsec)
 }
