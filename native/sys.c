@@ -224,6 +224,19 @@ static napi_value dev_split(napi_env env, napi_callback_info info) {
   return arr;
 }
 
+/* pipeSize(fd, bytes) -> the new capacity, or -1 when fd is not a pipe. A 64 KiB pipe
+ * makes the two ends of a pipeline take turns; a larger one lets them overlap. */
+static napi_value pipe_size(napi_env env, napi_callback_info info) {
+  napi_value argv[2], out;
+  int32_t fd, size;
+  if (get_args(env, info, 2, argv)) return NULL;
+  napi_get_value_int32(env, argv[0], &fd);
+  napi_get_value_int32(env, argv[1], &size);
+  int r = fcntl(fd, F_SETPIPE_SZ, size);
+  napi_create_int32(env, r < 0 ? -1 : r, &out);
+  return out;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"listXattr", NULL, list_xattr, NULL, NULL, NULL, napi_default, NULL},
@@ -234,6 +247,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"mkfifo", NULL, do_mkfifo, NULL, NULL, NULL, napi_default, NULL},
     {"lutimens", NULL, lutimens, NULL, NULL, NULL, napi_default, NULL},
     {"devSplit", NULL, dev_split, NULL, NULL, NULL, napi_default, NULL},
+    {"pipeSize", NULL, pipe_size, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -1,6 +1,7 @@
 // The shared launcher of every bt-* tool: signals, exit codes, error printing,
 // EPIPE, and a guard against exiting "successfully" before main() settled.
 import { BtError, EXIT, UsageError } from '../errors.js'
+import { sys } from '../sys/native.js'
 import { VERSION } from '../version.js'
 import { type CliSpec, helpText, parseArgs, type Parsed } from './args.js'
 import { exitCodeOf, isEpipe, isSystemError } from './exit.js'
@@ -25,6 +26,15 @@ export function run(spec: CliSpec, main: Main, proc: NodeJS.Process): void {
     if (signalCode !== undefined) return
     signalCode = sig === 'SIGINT' ? EXIT.SIGINT : EXIT.SIGTERM
     ac.abort(new BtError('BT_SIGNAL', signalCode as 130 | 143, `interrupted by ${sig}`))
+  }
+  // A pipeline's stages overlap only when the pipe between them holds more than
+  // Linux's default 64 KiB; 1 MiB is what an unprivileged process may ask for.
+  for (const fd of [0, 1]) {
+    try {
+      sys().pipeSize(fd, 1 << 20)
+    } catch {
+      // No native helper yet (its own error comes where it is needed): pipes stay as they are.
+    }
   }
   proc.on('SIGINT', onSignal)
   proc.on('SIGTERM', onSignal)

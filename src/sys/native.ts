@@ -12,6 +12,8 @@ export interface Sys {
   mkfifo(path: string, mode: number): void
   lutimens(path: string, atimeSec: number, atimeNsec: number, mtimeSec: number, mtimeNsec: number): void
   devSplit(dev: number): [number, number]
+  /** fcntl(F_SETPIPE_SZ): the pipe's new capacity, or -1 when fd is not a pipe or the size is refused. */
+  pipeSize(fd: number, bytes: number): number
 }
 
 let loaded: Sys | undefined

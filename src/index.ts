@@ -1,0 +1,17 @@
+// backtory as a library. The bt-* tools are one consumer of these functions;
+// scripts that want a stage inside one Node process use them directly.
+export { BtError, EXIT, InputError, IoError, UsageError } from './errors.js'
+export type { EntryMeta, EntryOp, EntryType, Frame, StreamInfo, Time } from './format/frame.js'
+export { readFrames, type ReadOptions } from './format/reader.js'
+export { StreamEncoder } from './format/writer.js'
+export { scanStream, type ScanOptions } from './scan/scan.js'
+export { Excluder } from './scan/exclude.js'
+export { loadIdMaps } from './scan/ids.js'
+export { BufferPool } from './scan/pool.js'
+export { restoreStream, type RestoreOptions, type RestoreSummary } from './restore/extract.js'
+export { diffStream, type DiffOptions } from './diff/differential.js'
+export { readState, openIndex, Generation, type State } from './state/store.js'
+export { sealArchive, type SealOptions } from './crypto/sealer.js'
+export { openArchive, type OpenOptions } from './crypto/opener.js'
+export { generateKeyPair, type KeyType } from './crypto/keygen.js'
+export { VERSION } from './version.js'
