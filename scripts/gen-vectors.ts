@@ -37,7 +37,7 @@ import {
 } from '../src/format/frame.js'
 import { encodeCopy, encodeLiteral } from '../src/delta/format.js'
 import { encodeSparseMap } from '../src/format/sparse.js'
-import { BLOCK, ZERO_BLOCK, type Ustar, decodeUstar, encodePax, encodeUstar, padding } from '../src/format/tarblock.js'
+import { BLOCK, ZERO_BLOCK, type Ustar, decodeUstar, encodePax, encodeUstar, padding, setChecksum } from '../src/format/tarblock.js'
 import { StreamEncoder } from '../src/format/writer.js'
 
 export type Expect = 'success' | 'header failure' | 'frame failure' | 'digest failure' | 'truncated' | 'trailing data'
@@ -393,14 +393,7 @@ function globalFrame(name: string, records: Array<[string, string | Buffer]>): B
   return Buffer.concat([ustar('g', name, body.length), padded(body)])
 }
 
-/** Recomputes a hand-edited header block's checksum. */
-function resum(b: Buffer): Buffer {
-  b.fill(0x20, 148, 156)
-  let sum = 0
-  for (const byte of b) sum += byte
-  b.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'ascii')
-  return b
-}
+const resum = setChecksum
 
 /**
  * A pax header, an entry header and data, laid out as StreamEncoder does but

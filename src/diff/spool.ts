@@ -1,6 +1,7 @@
 // A temporary file that holds one entry's output until its size and kind are
 // known: a tar header states the size before the data, and a pipe cannot seek.
-import { closeSync, ftruncateSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs'
+import { closeSync, ftruncateSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs'
+import { writeAll } from '../sys/io.js'
 import { tmpdir } from 'node:os'
 
 export class Spool {
@@ -19,7 +20,7 @@ export class Spool {
   }
 
   write(b: Buffer): void {
-    for (let off = 0; off < b.length;) off += writeSync(this.fd, b, off, b.length - off, this.size + off)
+    writeAll(this.fd, b, 0, b.length, this.size)
     this.size += b.length
   }
 

@@ -62,6 +62,12 @@ function getOctal(b: Buffer, [off, len]: readonly [number, number], field: strin
   return parseInt(s, 8)
 }
 
+/** Rewrites the chksum field of a 512-byte header after its other fields were set (or edited). */
+export function setChecksum(b: Buffer): Buffer {
+  b.write(`${checksum(b).toString(8).padStart(6, '0')}\0 `, F.chksum[0], 8, 'ascii')
+  return b
+}
+
 function checksum(b: Buffer): number {
   let sum = 8 * 0x20 // the chksum field counts as eight spaces
   for (let i = 0; i < BLOCK; i++) if (i < 148 || i >= 156) sum += b[i]!
@@ -97,9 +103,7 @@ export function encodeUstar(h: Ustar): Buffer {
   putString(b, F.gname, h.gname)
   putOctal(b, F.devmajor, h.devmajor)
   putOctal(b, F.devminor, h.devminor)
-  const sum = checksum(b).toString(8).padStart(6, '0')
-  b.write(`${sum}\0 `, F.chksum[0], 8, 'ascii')
-  return b
+  return setChecksum(b)
 }
 
 export function decodeUstar(b: Buffer, where: string): Ustar {

@@ -5,6 +5,9 @@ import {
 } from 'node:fs'
 import { BtError, EXIT, IoError, isErrno } from '../errors.js'
 import { type EntryFrame } from '../format/frame.js'
+import { writeAll } from '../sys/io.js'
+
+export { writeAll }
 
 export function asIoError(what: string, err: unknown): unknown {
   if (err instanceof BtError || !(err instanceof Error) || typeof (err as NodeJS.ErrnoException).code !== 'string') return err
@@ -87,12 +90,4 @@ export async function writeFile(tmp: string, f: EntryFrame, sum: { bytes: number
   }
 }
 
-export function writeAll(fd: number, b: Buffer, off: number, len: number, pos: number): void {
-  while (len > 0) {
-    const n = writeSync(fd, b, off, len, pos)
-    off += n
-    len -= n
-    pos += n
-  }
-}
 

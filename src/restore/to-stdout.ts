@@ -1,12 +1,13 @@
 // --to-stdout: one file's content, written out only once the frame after it
 // has verified the chain over it. The content waits in an unlinked temp file
 // meanwhile, so memory stays flat whatever the file's size.
-import { closeSync, createReadStream, ftruncateSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs'
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { type Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { BtError, EXIT, InputError } from '../errors.js'
 import { type Frame } from '../format/frame.js'
+import { writeFile } from './fsops.js'
 import { safeRelative } from './safe-path.js'
 
 export async function extractOne(frames: AsyncIterable<Frame>, path: string, out: Writable,
@@ -30,26 +31,7 @@ export async function extractOne(frames: AsyncIterable<Frame>, path: string, out
         throw new BtError('BT_NOT_FILE', EXIT.FAILURE, `${JSON.stringify(path)} is a ${f.meta.type}, not a regular file`,
           f.meta.type === 'hardlink' ? [`it is a hard link: ask for ${JSON.stringify(f.meta.linkpath)}`] : [])
       }
-      const fd = openSync(spool, 'wx', 0o600)
-      try {
-        const segs = f.meta.sparse ?? [[0, f.meta.size]]
-        let i = 0
-        let pos = segs[0]![0]
-        let left = segs[0]![1]
-        for await (const chunk of f.body) {
-          for (let off = 0; off < chunk.length;) {
-            while (left === 0) [pos, left] = segs[++i]!
-            const n = Math.min(left, chunk.length - off)
-            writeSync(fd, chunk, off, n, pos)
-            off += n
-            pos += n
-            left -= n
-          }
-        }
-        if (f.meta.sparse) ftruncateSync(fd, f.meta.size)
-      } finally {
-        closeSync(fd)
-      }
+      await writeFile(spool, f, { bytes: 0 })
       state = 'spooled'
     }
   } finally {

@@ -5,6 +5,7 @@
 import { createHash, type Hash } from 'node:crypto'
 import { closeSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs'
 import { type EntryMeta, type EntryType, formatTime } from '../format/frame.js'
+import { writeAll } from '../sys/io.js'
 import { LineReader } from './lines.js'
 import { comparePaths } from './order.js'
 import { BtError, EXIT } from '../errors.js'
@@ -115,9 +116,6 @@ export class IndexWriter {
   }
 }
 
-function writeAll(fd: number, b: Buffer): void {
-  for (let off = 0; off < b.length;) off += writeSync(fd, b, off, b.length - off)
-}
 
 function damaged(file: string, detail: string): BtError {
   return new BtError('BT_STATE', EXIT.FAILURE, `the state file ${JSON.stringify(file)} is damaged: ${detail}`,

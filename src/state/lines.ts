@@ -1,6 +1,7 @@
 // Line-oriented files read and written with plain sync syscalls: the index and
 // the restore journal are read strictly in order, one line at a time.
-import { closeSync, openSync, readSync, writeSync } from 'node:fs'
+import { closeSync, openSync, readSync } from 'node:fs'
+import { writeAll } from '../sys/io.js'
 
 export class LineReader {
   private readonly fd: number
@@ -41,7 +42,7 @@ export class LineWriter {
 
   write(line: string): void {
     const b = Buffer.from(`${line}\n`)
-    for (let off = 0; off < b.length;) off += writeSync(this.fd, b, off, b.length - off)
+    writeAll(this.fd, b)
   }
 
   close(): void {

@@ -2,7 +2,7 @@
 import t, { type Test } from 'tap'
 import { InputError } from '../../../src/errors.js'
 import {
-  BLOCK, ZERO_BLOCK, type Ustar, checkPaxSize, decodePax, decodeUstar, encodePax, encodeUstar, isZeroBlock, padding,
+  BLOCK, ZERO_BLOCK, type Ustar, checkPaxSize, decodePax, decodeUstar, encodePax, encodeUstar, isZeroBlock, padding, setChecksum,
 } from '../../../src/format/tarblock.js'
 
 const base: Ustar = {
@@ -10,14 +10,7 @@ const base: Ustar = {
   linkname: '', uname: 'alice', gname: 'staff', devmajor: 0, devminor: 0,
 }
 
-/** Recomputes the checksum after a test edits a header by hand. */
-function resum(b: Buffer): Buffer {
-  b.fill(0x20, 148, 156)
-  let sum = 0
-  for (const byte of b) sum += byte
-  b.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'ascii')
-  return b
-}
+const resum = setChecksum
 
 const field = (b: Buffer, off: number, len: number) => b.toString('latin1', off, off + len)
 
