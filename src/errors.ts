@@ -204,3 +204,32 @@ export class SealPayloadError extends InputError {
       'the archive was sealed this way by its signer (a bug or a hostile signer); restore from another copy')
   }
 }
+
+// ---- remote storage (bt-put, bt-get, bt-ls URL; src/transport) ----
+
+const remoteHints: Record<string, string> = {
+  BT_REMOTE_AUTH: 'check the user name and the password (~/.netrc, --password-file or BT_PASSWORD) or the SSH key (--identity)',
+  BT_REMOTE_CONNECT: 'check the host name, the port and the network; the run can simply be repeated',
+  BT_REMOTE_TIMEOUT: 'the server stopped answering; raise --timeout on a slow link, or run again',
+  BT_REMOTE_TRUST: 'the server is not the one expected: check --ca / --fingerprint / known_hosts before trusting it',
+  BT_REMOTE_FULL: 'the backup space is full or over quota: remove old backups or raise the quota',
+  BT_REMOTE_NOT_FOUND: 'list what is there with bt-ls URL',
+  BT_REMOTE_PERM: 'the account may not do this there: check the directory and its permissions on the server',
+  BT_REMOTE_PROTOCOL: 'the server answered something backtory does not understand; try another server or report it',
+  BT_REMOTE_EXISTS: 'a backup by that name is already stored; backups are immutable',
+  BT_REMOTE_DROPPED: 'the connection kept dropping; the run can be repeated (nothing was made final)',
+}
+
+/**
+ * A failure talking to the backup space. `retryable` says whether the retry
+ * wrapper may try again after reconnecting (a dropped connection, a timeout),
+ * or must give up at once (a wrong password, a full disk, an untrusted server).
+ */
+export class RemoteError extends BtError {
+  readonly retryable: boolean
+  constructor(code: keyof typeof remoteHints | string, message: string, opts: { retryable?: boolean; cause?: unknown; hints?: string[] } = {}) {
+    const hint = remoteHints[code]
+    super(code, EXIT.FAILURE, message, [...(opts.hints ?? []), ...(hint ? [hint] : [])], opts.cause)
+    this.retryable = opts.retryable ?? false
+  }
+}

@@ -1,29 +1,50 @@
 import { EXIT } from '../errors.js'
 import { readFrames } from '../format/reader.js'
+import { settled } from '../format/run.js'
 import { type CliSpec, type Parsed } from './args.js'
 import { maxHeader, openInput } from './input.js'
 import { type Io } from './io.js'
 import { frameJson, frameLine } from './listing.js'
 import { UsageError } from '../errors.js'
 import { writeLine } from './write.js'
+import { remoteOptions } from './remote.js'
+import { listRemote } from './remote-ls.js'
+import { isUrl } from '../transport/url.js'
+import { statSync } from 'node:fs'
 
 export const spec: CliSpec = {
   name: 'bt-ls',
-  summary: 'list the contents of a backtory stream and verify it',
-  usage: ['[--json] [FILE]'],
+  summary: 'list the contents of a backtory stream and verify it, or the backups stored under a URL',
+  usage: ['[--json] [FILE]', '[--json] [--all] [OPTIONS] URL|DIR'],
   options: [
-    { long: 'json', doc: 'print one JSON object per frame (header, entries, trailer), one per line' },
+    { long: 'all', doc: 'with URL: also list incomplete backups and upload temporaries' },
+    { long: 'json', doc: 'print one JSON object per frame (header, entries, trailer), or per backup, one per line' },
+    ...remoteOptions,
   ],
   notes: ['Reads standard input when FILE is absent or "-". The listing ends with the verified trailer;',
-    'a truncated or corrupt stream exits 4 after listing what came before the damage.'],
+    'a truncated or corrupt stream exits 4 after listing what came before the damage.',
+  'With a URL (file://, ftp://, ftps://, sftp://) or a directory: the backups stored there, from their',
+  'names alone (no key needed): time, set, kind, id, base, size, volumes, completeness, name.'],
 }
 
 export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal): Promise<number> {
   if (args.length > 1) throw new UsageError('too many arguments', `usage: bt-ls ${spec.usage[0]}`)
+  if (args[0] !== undefined && (isUrl(args[0]) || isDirectory(args[0]))) {
+    await listRemote(args[0], opts, io, signal)
+    return EXIT.OK
+  }
   const input = openInput(io, args[0], signal)
   const show = opts.json ? frameJson : frameLine
   for await (const f of readFrames(input, { maxHeader: maxHeader(io) })) {
-    await writeLine(io.stdout, show(f))
+    await writeLine(io.stdout, show(await settled(f))) // a capture's line waits for its size
   }
   return EXIT.OK
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory()
+  } catch {
+    return false
+  }
 }

@@ -1,0 +1,54 @@
+import { EXIT, UsageError } from '../errors.js'
+import { putArchive } from '../transport/put.js'
+import { type CliSpec, type Parsed } from './args.js'
+import { type Io } from './io.js'
+import { loadPublic } from './keyfile.js'
+import { progress, human } from './progress.js'
+import { connect, number, remoteOptions, size } from './remote.js'
+import { writeLine } from './write.js'
+
+export const spec: CliSpec = {
+  name: 'bt-put',
+  summary: 'store a sealed archive from standard input as one immutable backup',
+  usage: ['[OPTIONS] URL'],
+  options: [
+    { long: 'keep-stale', doc: 'do not remove temporaries and incomplete backups left by crashed runs' },
+    { long: 'progress', doc: 'show progress on standard error even when it is not a terminal' },
+    { long: 'stale-after', arg: 'HOURS', doc: 'leftovers untouched this long are stale (default: 24)' },
+    { long: 'verify', arg: 'PUBKEY', repeat: true, doc: 'also check the signatures with the signer\'s public key' },
+    { long: 'volume-size', arg: 'SIZE', doc: 'split the archive into volumes of SIZE bytes (default: 1G)' },
+    { long: 'window', arg: 'SIZE', doc: 'bytes kept in memory to resume a cut upload (default: 32M)' },
+    ...remoteOptions,
+  ].sort((a, b) => a.long.localeCompare(b.long)),
+  notes: [
+    'URL is a directory: file:///DIR (or a plain path), ftp://USER@HOST/DIR, ftps://USER@HOST/DIR or sftp://USER@HOST/DIR.',
+    'The archive becomes visible under its final name only after its sealed trailer verified; on any',
+    'failure nothing final is left. Prints the stored backup\'s name on standard output.',
+  ],
+}
+
+export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal): Promise<number> {
+  if (args.length !== 1) throw new UsageError(args.length === 0 ? 'missing URL' : 'too many arguments', `usage: bt-put ${spec.usage[0]}`)
+  const volumeSize = size(opts, 'volume-size', 1 << 30, 1 << 16)
+  const window = size(opts, 'window', 32 << 20, 1 << 16)
+  const staleMs = number(opts, 'stale-after', 24, 0) * 3600_000
+  const verify = (opts.verify as string[]).map(loadPublic)
+  if ((io.stdin as { isTTY?: boolean }).isTTY) throw new UsageError('refusing to read a sealed archive from a terminal', 'pipe bt-seal\'s output into bt-put')
+  const { tx, retry } = await connect(args[0]!, opts, io, signal)
+  const bar = progress(io, opts.progress ? true : undefined)
+  try {
+    const r = await putArchive(io.stdin, tx, {
+      volumeSize, window, verify, staleMs: opts['keep-stale'] ? 0 : staleMs, now: Date.now, signal,
+      retry,
+      progress: (bytes, vol) => bar.update(bytes, `volume ${vol}`),
+    })
+    bar.done()
+    for (const n of r.removed) io.notice(`removed stale ${n}`)
+    io.notice(`stored ${r.name} in ${tx.display}: ${human(r.size)} in ${r.volumes.length} volume${r.volumes.length === 1 ? '' : 's'}`)
+    await writeLine(io.stdout, r.name)
+  } finally {
+    bar.done()
+    await tx.close()
+  }
+  return EXIT.OK
+}

@@ -1,0 +1,153 @@
+// bt-put's engine. The archive arrives once, on a pipe; it is cut into
+// volumes, each uploaded under a temporary name. A dropped connection is
+// resumed from what the server holds (from the bytes kept in memory), or the
+// volume is restarted when it is still wholly kept. Only once the input's end
+// verified (the sealed trailer, its digest, and with a key its signature) are
+// the volumes renamed to their final names, the last volume name written
+// last; any failure removes what this run uploaded.
+import { randomBytes } from 'node:crypto'
+import { Readable } from 'node:stream'
+import { RemoteError, UsageError } from '../errors.js'
+import { SealCheck } from '../crypto/check.js'
+import { type SealHeader } from '../crypto/header.js'
+import { type PublicKey } from '../crypto/keys.js'
+import { Feeder, Window } from './feed.js'
+import { type BackupName, backupName, catalog, compactTime, nameable, tempName, volumeName } from './names.js'
+import { type RetryPolicy, retrying } from './retry.js'
+import { type Transport } from './transport.js'
+
+export interface PutOptions {
+  /** Bytes per volume. */
+  volumeSize: number
+  /** Bytes kept to resume a cut transfer. */
+  window: number
+  retry: RetryPolicy
+  /** Trusted signers; with none the signatures are not checked (the digest still is). */
+  verify: PublicKey[]
+  /** Temporaries and incomplete backups older than this (ms) are removed first; 0 = never. */
+  staleMs: number
+  now: () => number
+  progress?: (bytes: number, volume: number) => void
+  signal?: AbortSignal
+}
+
+export interface PutResult {
+  name: string
+  volumes: string[]
+  size: number
+  header: SealHeader
+  removed: string[]
+}
+
+export function nameOf(h: SealHeader): BackupName {
+  const time = compactTime(h.time)
+  if (!time) throw new UsageError(`the archive's time ${JSON.stringify(h.time)} is not an ISO-8601 UTC time`)
+  const b: BackupName = { set: h.set, time, kind: h.kind, id: h.id, ...(h.base !== undefined ? { base: h.base } : {}) }
+  if (!nameable(b)) throw new UsageError(`the archive's id, kind or base cannot be carried in an object name (${backupName(b)})`)
+  return b
+}
+
+/** Removes temporaries and incomplete backups that have not changed for staleMs: leftovers of a crashed run. */
+export async function removeStale(tx: Transport, staleMs: number, now: number): Promise<string[]> {
+  if (staleMs <= 0) return []
+  const c = catalog(await tx.list())
+  const old = (d: Date | undefined) => d !== undefined && now - d.getTime() > staleMs
+  const doomed = [
+    ...c.temporaries.filter((o) => old(o.mtime)).map((o) => o.name),
+    ...c.backups.filter((b) => !b.complete && old(b.mtime)).flatMap((b) => b.volumes.map((v) => v.name)),
+  ]
+  for (const name of doomed) await tx.remove(name)
+  return doomed
+}
+
+export async function putArchive(input: AsyncIterable<Buffer>, tx: Transport, o: PutOptions): Promise<PutResult> {
+  await tx.prepare()
+  const removed = await removeStale(tx, o.staleMs, o.now())
+  const run = randomBytes(6).toString('hex')
+  const feeder = new Feeder(input)
+  const check = new SealCheck(o.verify)
+  const temps: string[] = []
+  const finals: string[] = []
+  let total = 0
+  try {
+    for (let vol = 1; vol === 1 || (await feeder.more()); vol++) {
+      const temp = tempName(run, vol)
+      temps.push(temp)
+      await uploadVolume(temp, vol)
+    }
+    const { header } = check.end()
+    const name = backupName(nameOf(header))
+    const names = temps.map((_, i) => volumeName(name, i + 1, temps.length))
+    for (const n of names) {
+      if (await tx.stat(n)) throw new RemoteError('BT_REMOTE_EXISTS', `${n} is already stored in ${tx.display}`)
+    }
+    for (let i = 0; i < temps.length; i++) {
+      await tx.rename(temps[i]!, names[i]!)
+      finals.push(names[i]!)
+    }
+    return { name, volumes: names, size: total, header, removed }
+  } catch (err) {
+    // Best effort: a failed run leaves no final object and no temporary it can remove.
+    for (const n of [...temps, ...finals]) await tx.remove(n).catch(() => undefined)
+    throw err
+  }
+
+  async function uploadVolume(temp: string, vol: number): Promise<void> {
+    const kept = new Window(o.window)
+    const fresh = async function* (): AsyncGenerator<Buffer> {
+      while (kept.end < o.volumeSize) {
+        const b = await feeder.take(o.volumeSize - kept.end)
+        if (!b) return
+        check.push(b)
+        kept.push(b)
+        total += b.length
+        o.progress?.(total, vol)
+        yield b
+      }
+    }
+    // The source of the attempt under way. Before the next attempt looks at
+    // the window it must be quiet: a read it still has in flight would add
+    // bytes to the window after the replay was cut from it.
+    let current: { gen: AsyncGenerator<Buffer>; r: Readable } | undefined
+    const source = (offset: number): Readable => {
+      const gen = (async function* () {
+        yield* kept.from(offset)
+        yield* fresh()
+      })()
+      const r = Readable.from(gen, { objectMode: false, highWaterMark: 1 << 20 })
+      if (o.signal) {
+        const onAbort = () => r.destroy(o.signal!.reason as Error)
+        if (o.signal.aborted) onAbort()
+        else o.signal.addEventListener('abort', onAbort, { once: true })
+        r.once('close', () => o.signal!.removeEventListener('abort', onAbort))
+      }
+      current = { gen, r }
+      return r
+    }
+    const quiesce = async () => {
+      if (!current) return
+      current.r.destroy()
+      await current.gen.return(undefined).catch(() => undefined)
+      current = undefined
+    }
+    await retrying(`uploading volume ${vol}`, tx, o.retry, async (attempt) => {
+      let offset = 0
+      await quiesce()
+      if (attempt > 0) {
+        const held = (await tx.stat(temp))?.size ?? 0
+        if (tx.canResume && held >= kept.start && held <= kept.end) offset = held
+        else if (kept.start !== 0) {
+          throw new RemoteError('BT_REMOTE_DROPPED', `cannot resume volume ${vol}: the server holds ${held} bytes of it, ` +
+            `and only bytes ${kept.start} to ${kept.end} are still kept here`, { hints: ['raise --window, or lower --volume-size so that a volume can be sent again whole'] })
+        }
+        if (offset > 0) o.retry.notice(`resuming volume ${vol} at byte ${offset}`)
+      }
+      await tx.save(temp, source(offset), offset)
+      await quiesce()
+      const held = (await tx.stat(temp))?.size
+      if (held !== kept.end) {
+        throw new RemoteError('BT_REMOTE_DROPPED', `volume ${vol} holds ${held ?? 'no'} bytes on the server after its upload, not ${kept.end}`, { retryable: true })
+      }
+    })
+  }
+}
