@@ -17,6 +17,7 @@ t.test('scripts/quickstart.sh runs the main job twice: full, then differential',
   t.equal(second.code, 0, second.stderr)
   t.match(second.stdout, /^kind: diff$/m)
   t.match(second.stdout, /identical to/)
-  t.equal(readdirSync(`${dir}/store`).filter((n) => n.endsWith('.bts')).length, 2)
+  t.equal(readdirSync(`${dir}/store/backups`).filter((n) => n.endsWith('.sealed')).length, 2, 'two backups in the store')
+  t.match(second.stdout, /_diff_/, 'bt-ls lists the differential')
   t.same(readdirSync(`${dir}/store/keys`).sort(), ['admin.key', 'admin.pub', 'host.key', 'host.pub'])
 })
