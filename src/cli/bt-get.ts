@@ -5,7 +5,7 @@ import { type CliSpec, type Parsed } from './args.js'
 import { type Io } from './io.js'
 import { loadPublic } from './keyfile.js'
 import { openOutput } from './output.js'
-import { progress } from './progress.js'
+import { human, progress } from './progress.js'
 import { connect, remoteOptions } from './remote.js'
 
 export const spec: CliSpec = {
@@ -36,7 +36,7 @@ export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal):
   try {
     const r = await getArchive(tx, name, out.stream, {
       retry, verify, ...(opts.set !== undefined ? { set: opts.set as string } : {}),
-      progress: (bytes, total) => bar.update(bytes, `of ${total}`),
+      progress: (bytes, total) => bar.update(bytes, `of ${human(total)}`),
     })
     bar.done()
     await new Promise<void>((resolve, reject) => {

@@ -20,7 +20,7 @@ export const spec: CliSpec = {
     { long: 'all', doc: 'with URL: also list incomplete backups and upload temporaries' },
     { long: 'json', doc: 'print one JSON object per frame (header, entries, trailer), or per backup, one per line' },
     ...remoteOptions,
-  ],
+  ].sort((a, b) => a.long.localeCompare(b.long)),
   notes: ['Reads standard input when FILE is absent or "-". The listing ends with the verified trailer;',
     'a truncated or corrupt stream exits 4 after listing what came before the damage.',
   'With a URL (file://, ftp://, ftps://, sftp://) or a directory: the backups stored there, from their',

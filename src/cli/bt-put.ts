@@ -17,7 +17,7 @@ export const spec: CliSpec = {
     { long: 'stale-after', arg: 'HOURS', doc: 'leftovers untouched this long are stale (default: 24)' },
     { long: 'verify', arg: 'PUBKEY', repeat: true, doc: 'also check the signatures with the signer\'s public key' },
     { long: 'volume-size', arg: 'SIZE', doc: 'split the archive into volumes of SIZE bytes (default: 1G)' },
-    { long: 'window', arg: 'SIZE', doc: 'bytes kept in memory to resume a cut upload (default: 32M)' },
+    { long: 'window', arg: 'SIZE', doc: 'bytes kept in memory to resume a cut upload (default: 16M)' },
     ...remoteOptions,
   ].sort((a, b) => a.long.localeCompare(b.long)),
   notes: [
@@ -30,7 +30,7 @@ export const spec: CliSpec = {
 export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal): Promise<number> {
   if (args.length !== 1) throw new UsageError(args.length === 0 ? 'missing URL' : 'too many arguments', `usage: bt-put ${spec.usage[0]}`)
   const volumeSize = size(opts, 'volume-size', 1 << 30, 1 << 16)
-  const window = size(opts, 'window', 32 << 20, 1 << 16)
+  const window = size(opts, 'window', 16 << 20, 1 << 16)
   const staleMs = number(opts, 'stale-after', 24, 0) * 3600_000
   const verify = (opts.verify as string[]).map(loadPublic)
   if ((io.stdin as { isTTY?: boolean }).isTTY) throw new UsageError('refusing to read a sealed archive from a terminal', 'pipe bt-seal\'s output into bt-put')

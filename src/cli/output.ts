@@ -1,6 +1,6 @@
 // Where a tool's binary output goes: stdout, or a file that appears only on
 // success (written as FILE.tmp-PID, renamed at the end, removed on failure).
-import { createWriteStream, renameSync, unlinkSync } from 'node:fs'
+import { createWriteStream, renameSync, statSync, unlinkSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { type Writable } from 'node:stream'
 import { UsageError } from '../errors.js'
@@ -23,6 +23,11 @@ export function openOutput(io: Io, path: string | undefined): Output {
     }
     return { stream: io.stdout, paths: [], commit: () => undefined, abort: () => undefined }
   }
+  if (!isRegularOrMissing(path)) {
+    // A device or a FIFO (-o /dev/null, a named pipe): written in place; renaming onto it would replace it.
+    const stream = createWriteStream(path, { flags: 'w' })
+    return { stream, paths: [resolve(path)], commit: () => undefined, abort: () => stream.destroy() }
+  }
   const tmp = `${path}.tmp-${io.pid}`
   const stream = createWriteStream(tmp, { flags: 'wx', mode: 0o600 })
   return {
@@ -37,5 +42,13 @@ export function openOutput(io: Io, path: string | undefined): Output {
         // Not created yet, or already gone: nothing to clean.
       }
     },
+  }
+}
+
+function isRegularOrMissing(path: string): boolean {
+  try {
+    return statSync(path).isFile()
+  } catch {
+    return true
   }
 }

@@ -75,7 +75,7 @@ export async function connect(url: string, opts: Values, io: Io, signal: AbortSi
     }
     password = c.password
   }
-  const identities = (opts.identity as string[]).length
+  const identities = target.scheme !== 'sftp' ? [] : (opts.identity as string[]).length
     ? (opts.identity as string[]).map((p) => readFile('identity', p))
     : home === undefined ? [] : ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => join(home, '.ssh', f)).filter((p) => existsSync(p)).map((p) => readFile('identity', p))
   const retry = retryPolicy(opts, io, signal)
@@ -88,6 +88,7 @@ export async function connect(url: string, opts: Values, io: Io, signal: AbortSi
     identities,
     knownHosts: (opts['known-hosts'] as string | undefined) ?? (home !== undefined ? join(home, '.ssh', 'known_hosts') : '/dev/null'),
     ...(io.env.SSH_AUTH_SOCK ? { agent: io.env.SSH_AUTH_SOCK } : {}),
+    ...(io.env.BT_SSH_PASSPHRASE ? { passphrase: io.env.BT_SSH_PASSPHRASE } : {}),
     // Advice, said once; not a counted warning, which would turn a good upload into exit 3.
     warn: (m) => {
       if (!warned) io.notice(`warning: ${m}`)

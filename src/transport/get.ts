@@ -5,7 +5,7 @@
 // not halfway through a restore.
 import { Writable } from 'node:stream'
 import { RemoteError, UsageError } from '../errors.js'
-import { SealCheck } from '../crypto/check.js'
+import { ParallelCheck } from '../crypto/check-parallel.js'
 import { type SealHeader } from '../crypto/header.js'
 import { type PublicKey } from '../crypto/keys.js'
 import { writeInto } from './common.js'
@@ -47,52 +47,60 @@ export function selectBackup(backups: Backup[], selector: string, set?: string):
 
 export async function getArchive(tx: Transport, selector: string, into: Writable, o: GetOptions): Promise<{ backup: Backup; header: SealHeader; bytes: number }> {
   const backup = selectBackup(catalog(await tx.list()).backups, selector, o.set)
-  const check = new SealCheck(o.verify)
-  let bytes = 0
-  for (const vol of backup.volumes) {
-    let delivered = 0
-    await retrying(`downloading ${vol.name}`, tx, o.retry, async (attempt) => {
-      if (attempt > 0 && delivered > 0) o.retry.notice(`resuming ${vol.name} at byte ${delivered}`)
-      // A fresh sink per attempt, ended (drained) before the next one starts,
-      // so `delivered` counts exactly the bytes that went on to the output.
-      const sink = new Writable({
-        highWaterMark: 1 << 20,
-        write(chunk: Buffer, _enc, cb) {
-          if (delivered + chunk.length > vol.size) return cb(new RemoteError('BT_REMOTE_PROTOCOL', `${vol.name} sent more than its listed ${vol.size} bytes`))
-          try {
-            check.push(chunk)
-          } catch (err) {
-            return cb(err as Error)
-          }
-          delivered += chunk.length
-          bytes += chunk.length
-          o.progress?.(bytes, backup.size)
-          writeInto(into, chunk).then(() => cb(), cb)
-        },
-      })
-      let failed: { err: unknown } | undefined
-      try {
-        await tx.load(vol.name, sink, delivered)
-      } catch (err) {
-        failed = { err }
-      }
-      await new Promise<void>((resolve) => {
-        if (sink.destroyed) return resolve()
-        sink.once('error', () => resolve())
-        sink.end(() => resolve())
-      })
-      // The sink's own failure (damaged archive, output closed) explains the transfer's.
-      if (sink.errored) throw sink.errored
-      if (failed) throw failed.err
-      if (delivered !== vol.size) {
-        throw new RemoteError('BT_REMOTE_DROPPED', `${vol.name} ended after ${delivered} of its ${vol.size} bytes`, { retryable: true })
-      }
-    })
+  const check = new ParallelCheck(o.verify)
+  try {
+    return await fetchVolumes()
+  } finally {
+    await check.close()
   }
-  const { header } = check.end()
-  if (header.id !== backup.id || header.set !== backup.set || header.kind !== backup.kind || (header.base ?? undefined) !== backup.base) {
-    throw new RemoteError('BT_REMOTE_PROTOCOL', `the archive stored as ${backup.name} says it is set ${header.set}, ${header.kind} ${header.id}${header.base ? ` on ${header.base}` : ''}`,
-      { hints: ['an object was renamed or replaced in storage; do not trust it'] })
+
+  async function fetchVolumes(): Promise<{ backup: Backup; header: SealHeader; bytes: number }> {
+    let bytes = 0
+    for (const vol of backup.volumes) {
+      let delivered = 0
+      await retrying(`downloading ${vol.name}`, tx, o.retry, async (attempt) => {
+        if (attempt > 0 && delivered > 0) o.retry.notice(`resuming ${vol.name} at byte ${delivered}`)
+        // A fresh sink per attempt, ended (drained) before the next one starts,
+        // so `delivered` counts exactly the bytes that went on to the output.
+        const sink = new Writable({
+          highWaterMark: 1 << 20,
+          write(chunk: Buffer, _enc, cb) {
+            if (delivered + chunk.length > vol.size) return cb(new RemoteError('BT_REMOTE_PROTOCOL', `${vol.name} sent more than its listed ${vol.size} bytes`))
+            try {
+              check.push(chunk)
+            } catch (err) {
+              return cb(err as Error)
+            }
+            delivered += chunk.length
+            bytes += chunk.length
+            o.progress?.(bytes, backup.size)
+            Promise.all([writeInto(into, chunk), check.ready()]).then(() => cb(), cb)
+          },
+        })
+        let failed: { err: unknown } | undefined
+        try {
+          await tx.load(vol.name, sink, delivered)
+        } catch (err) {
+          failed = { err }
+        }
+        await new Promise<void>((resolve) => {
+          if (sink.destroyed) return resolve()
+          sink.once('error', () => resolve())
+          sink.end(() => resolve())
+        })
+        // The sink's own failure (damaged archive, output closed) explains the transfer's.
+        if (sink.errored) throw sink.errored
+        if (failed) throw failed.err
+        if (delivered !== vol.size) {
+          throw new RemoteError('BT_REMOTE_DROPPED', `${vol.name} ended after ${delivered} of its ${vol.size} bytes`, { retryable: true })
+        }
+      })
+    }
+    const { header } = await check.end()
+    if (header.id !== backup.id || header.set !== backup.set || header.kind !== backup.kind || (header.base ?? undefined) !== backup.base) {
+      throw new RemoteError('BT_REMOTE_PROTOCOL', `the archive stored as ${backup.name} says it is set ${header.set}, ${header.kind} ${header.id}${header.base ? ` on ${header.base}` : ''}`,
+        { hints: ['an object was renamed or replaced in storage; do not trust it'] })
+    }
+    return { backup, header, bytes }
   }
-  return { backup, header, bytes }
 }

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { RemoteError, UsageError } from '../errors.js'
-import { SealCheck } from '../crypto/check.js'
+import { ParallelCheck } from '../crypto/check-parallel.js'
 import { type SealHeader } from '../crypto/header.js'
 import { type PublicKey } from '../crypto/keys.js'
 import { Feeder, Window } from './feed.js'
@@ -65,7 +65,7 @@ export async function putArchive(input: AsyncIterable<Buffer>, tx: Transport, o:
   const removed = await removeStale(tx, o.staleMs, o.now())
   const run = randomBytes(6).toString('hex')
   const feeder = new Feeder(input)
-  const check = new SealCheck(o.verify)
+  const check = new ParallelCheck(o.verify)
   const temps: string[] = []
   const finals: string[] = []
   let total = 0
@@ -75,18 +75,19 @@ export async function putArchive(input: AsyncIterable<Buffer>, tx: Transport, o:
       temps.push(temp)
       await uploadVolume(temp, vol)
     }
-    const { header } = check.end()
+    const { header } = await check.end()
     const name = backupName(nameOf(header))
     const names = temps.map((_, i) => volumeName(name, i + 1, temps.length))
-    for (const n of names) {
-      if (await tx.stat(n)) throw new RemoteError('BT_REMOTE_EXISTS', `${n} is already stored in ${tx.display}`)
-    }
+    // The same archive may already be there, whole or in part, in volumes of another size.
+    const same = catalog(await tx.list()).backups.find((b) => b.name === name)
+    if (same) throw new RemoteError('BT_REMOTE_EXISTS', `backup ${name} is already stored in ${tx.display} (${same.volumes.length} of ${same.count} volumes)`)
     for (let i = 0; i < temps.length; i++) {
       await tx.rename(temps[i]!, names[i]!)
       finals.push(names[i]!)
     }
     return { name, volumes: names, size: total, header, removed }
   } catch (err) {
+    await check.close()
     // Best effort: a failed run leaves no final object and no temporary it can remove.
     for (const n of [...temps, ...finals]) await tx.remove(n).catch(() => undefined)
     throw err
@@ -99,6 +100,7 @@ export async function putArchive(input: AsyncIterable<Buffer>, tx: Transport, o:
         const b = await feeder.take(o.volumeSize - kept.end)
         if (!b) return
         check.push(b)
+        await check.ready()
         kept.push(b)
         total += b.length
         o.progress?.(total, vol)

@@ -64,6 +64,8 @@ export interface TransportOptions {
   /** SFTP: private key files to try, and the known_hosts file to check the host key against. */
   identities?: Buffer[]
   knownHosts?: string
+  /** SFTP: the passphrase of encrypted identities (BT_SSH_PASSPHRASE). */
+  passphrase?: string
   /** SSH agent socket (SSH_AUTH_SOCK), if any. */
   agent?: string
   /** Said once per run: the password would cross the network in clear (ftp://). */

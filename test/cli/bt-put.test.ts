@@ -99,3 +99,24 @@ t.test('bt-put refuses a terminal on stdin and a bad volume size', async (t) => 
   t.match(r.stderr, /--volume-size "12x" is not a size/)
   chmodSync(t.testdir(), 0o755)
 })
+
+t.test('the same archive again, in volumes of another size, is refused and changes nothing', async (t) => {
+  const dir = t.testdir({ src: { a: 'z'.repeat(200_000) } })
+  sh(`${seal(`${dir}/src`)} > "${dir}/a.bts"`)
+  const first = sh(`node ${BIN}/bt-put.js --volume-size 64K "${dir}/store" < "${dir}/a.bts"`)
+  t.equal(first.code, 0, first.stderr)
+  const before = readdirSync(`${dir}/store`).sort()
+  const again = sh(`node ${BIN}/bt-put.js --volume-size 1M "${dir}/store" < "${dir}/a.bts"`)
+  t.equal(again.code, 1)
+  t.match(again.stderr, /already stored/)
+  t.same(readdirSync(`${dir}/store`).sort(), before)
+  t.equal(sh(`node ${BIN}/bt-get.js "${dir}/store/latest" | cmp - "${dir}/a.bts"`).code, 0, 'the stored backup still fetches')
+})
+
+t.test('-o /dev/null writes to the device, never replaces it', { skip: process.getuid?.() !== 0 && 'needs root to be able to replace /dev/null' }, async (t) => {
+  const dir = t.testdir({ src: { a: 'q' } })
+  t.equal(sh(`${seal(`${dir}/src`)} | node ${BIN}/bt-put.js "${dir}/store"`).code, 0)
+  const r = sh(`node ${BIN}/bt-get.js -o /dev/null "${dir}/store/latest"`)
+  t.equal(r.code, 0, r.stderr)
+  t.equal(sh('test -c /dev/null && echo char').stdout.trim(), 'char', '/dev/null is still a character device')
+})
