@@ -102,7 +102,9 @@ export function run(spec: CliSpec, main: Main, proc: NodeJS.Process): void {
     },
     (err: unknown) => {
       settled = true
-      const reason = ac.signal.aborted && !(err instanceof UsageError) ? (isEpipe(ac.signal.reason) ? ac.signal.reason : err) : err
+      // An abort's own AbortError says nothing: the reason (a write error on stdout, /dev/full's ENOSPC) does.
+      const aborted = ac.signal.aborted && !(err instanceof UsageError)
+      const reason = aborted && (isEpipe(ac.signal.reason) || (err instanceof Error && err.name === 'AbortError')) ? ac.signal.reason : err
       proc.exitCode = fail(reason)
     },
   ).finally(() => {

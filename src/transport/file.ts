@@ -65,7 +65,7 @@ export class FileTransport implements Transport {
     }
     try {
       const size = (await fh.stat()).size
-      if (size !== offset) throw new RemoteError('BT_REMOTE_PROTOCOL', `cannot continue ${JSON.stringify(path)} at byte ${offset}: it holds ${size} bytes`)
+      if (size !== offset) throw new RemoteError('BT_REMOTE_PROTOCOL', `cannot continue ${JSON.stringify(path)} at byte ${offset}: it holds ${size} bytes`, { retryable: true })
       let at = offset
       for await (const chunk of data) {
         const b = chunk as Buffer

@@ -13,7 +13,7 @@ import { type SealHeader } from '../crypto/header.js'
 import { type PublicKey } from '../crypto/keys.js'
 import { Feeder, Window } from './feed.js'
 import { type BackupName, backupName, catalog, compactTime, nameable, tempName, volumeName } from './names.js'
-import { type RetryPolicy, retrying } from './retry.js'
+import { type RetryPolicy, retrying, sleep } from './retry.js'
 import { type Transport } from './transport.js'
 
 export interface PutOptions {
@@ -70,7 +70,7 @@ export async function putArchive(input: AsyncIterable<Buffer>, tx: Transport, o:
   const finals: string[] = []
   let total = 0
   try {
-    for (let vol = 1; vol === 1 || (await feeder.more()); vol++) {
+    for (let vol = 1; await feeder.more(); vol++) {
       const temp = tempName(run, vol)
       temps.push(temp)
       await uploadVolume(temp, vol)
@@ -91,6 +91,22 @@ export async function putArchive(input: AsyncIterable<Buffer>, tx: Transport, o:
     // Best effort: a failed run leaves no final object and no temporary it can remove.
     for (const n of [...temps, ...finals]) await tx.remove(n).catch(() => undefined)
     throw err
+  }
+
+  /**
+   * What the server holds of `temp` once it stopped growing: after a cut, the
+   * old session may still be writing what it had buffered, and resuming from
+   * a size read too early would fail (or, without the size check, corrupt).
+   */
+  async function settledSize(temp: string): Promise<number> {
+    let last = (await tx.stat(temp))?.size ?? 0
+    for (let i = 0; i < 20; i++) {
+      await sleep(Math.min(250, Math.max(20, o.retry.delayMs / 4)), o.signal)
+      const now = (await tx.stat(temp))?.size ?? 0
+      if (now === last) return now
+      last = now
+    }
+    return last
   }
 
   async function uploadVolume(temp: string, vol: number): Promise<void> {
@@ -136,7 +152,7 @@ export async function putArchive(input: AsyncIterable<Buffer>, tx: Transport, o:
       let offset = 0
       await quiesce()
       if (attempt > 0) {
-        const held = (await tx.stat(temp))?.size ?? 0
+        const held = await settledSize(temp)
         if (tx.canResume && held >= kept.start && held <= kept.end) offset = held
         else if (kept.start !== 0) {
           throw new RemoteError('BT_REMOTE_DROPPED', `cannot resume volume ${vol}: the server holds ${held} bytes of it, ` +

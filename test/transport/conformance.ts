@@ -63,7 +63,17 @@ async function code(p: Promise<unknown>): Promise<string> {
   }
 }
 
-export async function conformance(t: Test, open: OpenTransport): Promise<void> {
+export interface ConformanceOptions {
+  /**
+   * Empty objects: bt-put never stores one (a sealed archive is never empty),
+   * and vsftpd 3.0.3 over TLS fails a 0-byte STOR whose data connection closes
+   * while its TLS handshake finishes (a server-side race, reproduced with bare
+   * basic-ftp). Every other backend is held to them.
+   */
+  emptyObjects?: boolean
+}
+
+export async function conformance(t: Test, open: OpenTransport, co: ConformanceOptions = {}): Promise<void> {
   const data = randomBytes(3 << 20)
 
   await t.test('conformance: prepare, save, stat, list, load', async (t) => {
@@ -85,15 +95,17 @@ export async function conformance(t: Test, open: OpenTransport): Promise<void> {
     t.ok(into.data.equals(data), 'load returns the bytes saved')
   })
 
-  await t.test('conformance: empty objects, overwrite at offset 0', async (t) => {
+  await t.test(co.emptyObjects === false ? 'conformance: overwrite at offset 0' : 'conformance: empty objects, overwrite at offset 0', async (t) => {
     const tx = await open()
     t.teardown(() => tx.close())
     await tx.prepare()
-    await tx.save('empty', source(Buffer.alloc(0)), 0)
-    t.equal((await tx.stat('empty'))?.size, 0)
-    const into = new Collect()
-    await tx.load('empty', into, 0)
-    t.equal(into.data.length, 0)
+    if (co.emptyObjects !== false) {
+      await tx.save('empty', source(Buffer.alloc(0)), 0)
+      t.equal((await tx.stat('empty'))?.size, 0)
+      const into = new Collect()
+      await tx.load('empty', into, 0)
+      t.equal(into.data.length, 0)
+    }
     await tx.save('o', source(data.subarray(0, 1000)), 0)
     await tx.save('o', source(data.subarray(0, 10)), 0)
     t.equal((await tx.stat('o'))?.size, 10, 'offset 0 replaces the content')
