@@ -27,12 +27,12 @@
 // chain digest mismatch; "truncated" for input that ends early (including
 // empty input and a missing trailer); "trailing data" for any byte after the
 // end-of-archive marker, or in its place.
-import { createHash } from 'node:crypto'
+import { createHash, type Hash } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import {
-  type EntryMeta, type Frame, type HeaderFrame, type IncompleteFrame, type StreamInfo, type Time, type TrailerFrame,
+  type CapturePart, type EntryMeta, type Frame, type HeaderFrame, type IncompleteFrame, type StreamInfo, type Time, type TrailerFrame,
   encodeHeaderRecords, encodeTrailerRecords, entryRecords, typeflagOf,
 } from '../src/format/frame.js'
 import { encodeCopy, encodeLiteral } from '../src/delta/format.js'
@@ -90,6 +90,8 @@ export function listFrame(f: ListedFrame): string {
       if (m.ino !== undefined) w.push(`ino=${q(m.ino)}`)
       for (const [name, value] of m.xattrs) w.push(`xattr=${q(name)}:${value.toString('hex')}`)
       if (m.sparse) w.push(`sparse=${m.sparse.map(([o, l]) => `${o}+${l}`).join(',')}`)
+      // A captured file (backtory-stream(5), CAPTURES) is one entry: its parts are not listed.
+      if (m.capture) w.push(`capture-parts=${m.capture.parts}`)
       w.push(`data=${f.data}`)
       return w.join(' ')
     }
@@ -186,6 +188,8 @@ interface Item {
   data?: Buffer
   /** An incomplete note written right after the entry. */
   incomplete?: string
+  /** One part of a captured file. */
+  part?: CapturePart
 }
 
 function meta(path: string, type: EntryMeta['type'], more: Partial<EntryMeta> = {}): EntryMeta {
@@ -202,6 +206,14 @@ function file(path: string, data: Buffer, more: Partial<EntryMeta> = {}): Item {
 function sparseFile(path: string, realsize: number, segments: Array<[number, number]>, seed: number, more: Partial<EntryMeta> = {}): Item {
   const data = noise(seed, segments.reduce((n, [, l]) => n + l, 0))
   return { meta: meta(path, 'file', { size: realsize, sparse: segments, ...more }), data }
+}
+
+/** A captured file, as a run of the given parts: owned by the capturing user, mode 0600, the capture's start time. */
+function capture(path: string, parts: Buffer[]): Item[] {
+  return parts.map((data, index) => ({
+    meta: meta(path, 'file', { mode: 0o600, uid: 1000, gid: 1000, uname: 'backup', gname: 'backup', mtime: { sec: T0 + 60, nsec: 250000000 }, size: data.length }),
+    data, part: { index, more: index < parts.length - 1 },
+  }))
 }
 
 const LONG_DIR1 = 'deep/the-quick-brown-fox-jumps-over-the-lazy-dog'
@@ -349,9 +361,10 @@ function encode(items: Item[], info: StreamInfo = INFO): Encoded {
   const marks: Marks = { headerEnd: at, items: [], trailer: 0, eoa: 0 }
   let entries = 0
   let incompletes = 0
+  let run: { meta: EntryMeta; hash: Hash; size: number; parts: number } | undefined
   for (const it of items) {
     const start = at
-    const head = enc.entry(it.meta)
+    const head = enc.entry(it.meta, it.part)
     const mapLen = it.meta.sparse ? encodeSparseMap(it.meta.sparse).length : 0
     put(head)
     const data = it.data ?? Buffer.alloc(0)
@@ -360,7 +373,16 @@ function encode(items: Item[], info: StreamInfo = INFO): Encoded {
     put(enc.endEntry())
     marks.items.push({ start, ustar: start + head.length - mapLen - BLOCK, map: start + head.length - mapLen, data: start + head.length, dataEnd, end: at })
     entries++
-    lines.push(listFrame({ kind: 'entry', meta: it.meta, data: sha256(data) }))
+    if (it.part) {
+      // A reader hands on a run as one entry, listed once its last part is in.
+      if (it.part.index === 0) run = { meta: it.meta, hash: createHash('sha256'), size: 0, parts: 0 }
+      run!.hash.update(data)
+      run!.size += data.length
+      run!.parts++
+      if (!it.part.more) lines.push(listFrame({ kind: 'entry', meta: { ...run!.meta, size: run!.size, capture: { parts: run!.parts } }, data: run!.hash.digest('hex') }))
+    } else {
+      lines.push(listFrame({ kind: 'entry', meta: it.meta, data: sha256(data) }))
+    }
     if (it.incomplete) {
       put(enc.incomplete(it.meta.path, it.incomplete))
       incompletes++
@@ -556,6 +578,78 @@ export function generateVectors(): Vector[] {
   bad('unchanged_with_data', 'frame failure', 'BT_FRAME', finish(Buffer.concat([diffPrefix,
     handEntry(conf, encodePax(entryRecords(conf, 5, sha256(diffPrefix))), Buffer.from('stale'))]), 2),
   'an unchanged record with 5 bytes of data: only a delta record stores any')
+
+  // Captures (backtory-stream(5), CAPTURES). Parts are small here: readers do not check part sizes.
+  const dump = noise(40, 3000)
+  const dumpParts = [dump.subarray(0, 1200), dump.subarray(1200, 2400), dump.subarray(2400)]
+  const capTree = [
+    { meta: meta('.', 'directory') }, file('a.txt', Buffer.from('before the captures\n')),
+    ...capture('db.sql', dumpParts), ...capture('empty.sql', [Buffer.alloc(0)]), ...capture('one.sql', [Buffer.from('one part\n')]),
+    file('z.txt', Buffer.from('after the captures\n')),
+  ]
+  ok('success_capture', encode(capTree),
+    'captured files: "db.sql" in three parts (1200, 1200, 600 bytes), "empty.sql" in one empty part, "one.sql" in one part; each listed as one entry')
+  ok('success_capture_quick', encode([quickTree()[0]!, quickTree()[1]!, ...capture('db.sql', dumpParts.slice(0, 2))], QUICK_INFO),
+    'a quick stream with an unchanged record and a captured file in two parts')
+  const capped = encode(capTree)
+  const cm = capped.marks.items
+  bad('capture_digest_mismatch', 'digest failure', 'BT_DIGEST', flip(capped.stream, cm[3]!.data + 7),
+    'one bit flipped in part 1 of "db.sql", caught by the chain of part 2 inside the run')
+  bad('capture_digest_mismatch_last', 'digest failure', 'BT_DIGEST', flip(capped.stream, cm[4]!.data + 7),
+    'one bit flipped in the last part of "db.sql", caught by the chain of the frame after the run')
+  bad('capture_truncated', 'truncated', 'BT_TRUNCATED', capped.stream.subarray(0, cm[3]!.start),
+    'ends right after part 0 of "db.sql", which says more parts follow')
+  bad('capture_truncated_data', 'truncated', 'BT_TRUNCATED', capped.stream.subarray(0, cm[3]!.data + 600),
+    'ends inside the data of part 1 of "db.sql"')
+
+  // Malformed runs, made by hand (StreamEncoder refuses them), with right chains.
+  const capRoot = encode([{ meta: meta('.', 'directory') }])
+  interface Piece { meta: EntryMeta; data: Buffer; part?: CapturePart; records?: (chain: string) => Buffer }
+  const piece = (path: string, index: number | undefined, more: boolean, data: Buffer, m: Partial<EntryMeta> = {}): Piece => ({
+    meta: meta(path, 'file', { mode: 0o600, size: data.length, ...m }), data, ...(index === undefined ? {} : { part: { index, more } }),
+  })
+  const runOf = (pieces: Piece[], end: 'trailer' | 'incomplete' = 'trailer', info = INFO): Buffer => {
+    let prefix = info === INFO ? capRoot.stream.subarray(0, capRoot.marks.trailer) : encode([{ meta: meta('.', 'directory') }], info).stream.subarray(0, capRoot.marks.trailer)
+    for (const p of pieces) {
+      const pax = p.records?.(sha256(prefix)) ?? encodePax(entryRecords(p.meta, p.data.length, sha256(prefix), p.part))
+      prefix = Buffer.concat([prefix, handEntry(p.meta, pax, p.data)])
+    }
+    if (end === 'incomplete') {
+      prefix = Buffer.concat([prefix, globalFrame('BACKTORY.incomplete', [['BACKTORY.kind', 'incomplete'], ['BACKTORY.path', 'db.sql'],
+        ['BACKTORY.reason', 'changed while being read'], ['BACKTORY.chain', sha256(prefix)]])])
+    }
+    return finish(prefix, pieces.length + 1)
+  }
+  const [p0, p1, p2] = dumpParts as [Buffer, Buffer, Buffer]
+  const frameBad = (name: string, stream: Buffer, comment: string) => bad(name, 'frame failure', 'BT_FRAME', stream, comment)
+  frameBad('capture_gap', runOf([piece('db.sql', 0, true, p0), piece('db.sql', 2, false, p2)]),
+    'part 0 of "db.sql" says more follow, then part 2: part 1 is missing')
+  frameBad('capture_wrong_order', runOf([piece('db.sql', 1, true, p1), piece('db.sql', 0, false, p0)]),
+    'part 1 of "db.sql" before its part 0')
+  frameBad('capture_path_change', runOf([piece('db.sql', 0, true, p0), piece('dc.sql', 1, false, p1)]),
+    'part 0 of "db.sql", then part 1 of "dc.sql": the parts of a run share one path')
+  frameBad('capture_part_after_last', runOf([piece('db.sql', 0, true, p0), piece('db.sql', 1, false, p1), piece('db.sql', 2, false, p2)]),
+    'a part 2 of "db.sql" after its part 1, which had no BACKTORY.more')
+  frameBad('capture_cut_by_trailer', runOf([piece('db.sql', 0, true, p0), piece('db.sql', 1, true, p1)]),
+    'part 1 of "db.sql" says more follow, then the trailer, with right counts and chain')
+  frameBad('capture_cut_by_entry', runOf([piece('db.sql', 0, true, p0), piece('db.sql', undefined, false, p1)]),
+    'part 0 of "db.sql" says more follow, then an entry of the same path without BACKTORY.part')
+  frameBad('capture_cut_by_incomplete', runOf([piece('db.sql', 0, true, p0)], 'incomplete'),
+    'part 0 of "db.sql" says more follow, then an incomplete note')
+  frameBad('capture_bad_more', runOf([{ ...piece('db.sql', 0, true, p0),
+    records: (c) => encodePax(entryRecords(piece('db.sql', 0, true, p0).meta, p0.length, c, { index: 0, more: true }).map(([k, v]): [string, string | Buffer] => [k, k === 'BACKTORY.more' ? 'yes' : v])) },
+  piece('db.sql', 1, false, p1)]), 'BACKTORY.more=yes: "1" is the only value')
+  frameBad('capture_more_without_part', runOf([{ ...piece('db.sql', undefined, false, p0),
+    records: (c) => recordsWith(piece('db.sql', undefined, false, p0).meta, p0.length, c, [['BACKTORY.more', '1']]) }]),
+  'BACKTORY.more on an entry without BACKTORY.part')
+  frameBad('capture_leading_zero_part', runOf([{ ...piece('db.sql', 0, true, p0),
+    records: (c) => encodePax(entryRecords(piece('db.sql', 0, false, p0).meta, p0.length, c, { index: 0, more: false }).map(([k, v]): [string, string | Buffer] => [k, k === 'BACKTORY.part' ? '00' : v])) }]),
+  'BACKTORY.part=00: decimal values have no leading zero')
+  const symPart = meta('db.sql', 'symlink', { mode: 0o777, linkpath: 'z.txt' })
+  frameBad('capture_on_symlink', runOf([{ meta: symPart, data: Buffer.alloc(0), records: (c) => encodePax(entryRecords(symPart, 0, c, { index: 0, more: false })) }]),
+    'BACKTORY.part on a symbolic link: only a plain regular file is a part')
+  frameBad('capture_in_diff', runOf([piece('db.sql', 0, false, p0)], 'trailer', DIFF_INFO),
+    'a captured file in a differential, which stores every file as one entry')
 
   // Header failures.
   bad('empty_input', 'truncated', 'BT_TRUNCATED', Buffer.alloc(0), 'no bytes at all')

@@ -2,6 +2,7 @@ import { mkdirSync, realpathSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { EXIT, IoError, UsageError } from '../errors.js'
 import { readFrames } from '../format/reader.js'
+import { settled } from '../format/run.js'
 import { restoreStream } from '../restore/extract.js'
 import { safeRelative } from '../restore/safe-path.js'
 import { selector } from '../restore/select.js'
@@ -67,7 +68,7 @@ export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal):
         const rel = listedPath(f.meta.path)
         if (rel === undefined || !select(rel)) continue
       }
-      await writeLine(io.stdout, frameLine(f))
+      await writeLine(io.stdout, frameLine(await settled(f)))
     }
     return EXIT.OK
   }

@@ -22,7 +22,8 @@ export function entryLine(m: EntryMeta): string {
   const size = m.type === 'chardev' || m.type === 'blockdev' ? `${m.devmajor},${m.devminor}` : String(m.size)
   const link = m.type === 'symlink' ? ` -> ${m.linkpath}` : m.type === 'hardlink' ? ` link to ${m.linkpath}` : ''
   const op = m.op === 'copy' ? ` [copy of ${m.from}]` : m.op === 'delta' ? ` [delta, ${m.deltaSize} bytes]` : m.op ? ` [${m.op}]` : ''
-  return `${modeString(m.type, m.mode)} ${owner.padEnd(17)} ${size.padStart(12)} ${timeString(m.mtime.sec)} ${m.path}${link}${op}`
+  const cap = m.capture ? ` [capture, ${m.capture.parts} part${m.capture.parts === 1 ? '' : 's'}]` : ''
+  return `${modeString(m.type, m.mode)} ${owner.padEnd(17)} ${size.padStart(12)} ${timeString(m.mtime.sec)} ${m.path}${link}${op}${cap}`
 }
 
 export function frameLine(f: Frame): string {
@@ -56,6 +57,7 @@ export function frameJson(f: Frame): string {
         ...(m.deltaSize !== undefined ? { deltaSize: m.deltaSize } : {}),
         ...(m.sha256 ? { sha256: m.sha256 } : {}), ...(m.baseSha256 ? { baseSha256: m.baseSha256 } : {}),
         ...(m.xattrs.length ? { xattrs: m.xattrs.map(([k]) => k) } : {}),
+        ...(m.capture ? { capture: { parts: m.capture.parts } } : {}),
       })
     }
     case 'incomplete':

@@ -3,7 +3,7 @@
 // serves both, so a rebuilt index is byte-identical to the original.
 import { createHash } from 'node:crypto'
 import { type EntryFrame, formatTime } from '../format/frame.js'
-import { SignatureBuilder, blockSizeFor, encodeSignature } from '../delta/signature.js'
+import { MAX_BLOCKS, MIN_BLOCK, SignatureBuilder, blockSizeFor, encodeSignature } from '../delta/signature.js'
 import { type IndexEntry, type IndexWriter, metaDigest } from '../state/index.js'
 
 export async function indexEntry(f: EntryFrame, writer: IndexWriter): Promise<void> {
@@ -25,13 +25,21 @@ export async function indexEntry(f: EntryFrame, writer: IndexWriter): Promise<vo
     writer.add(e)
     return
   }
-  const sig = new SignatureBuilder(blockSizeFor(m.size))
+  // A capture's size is known only at its end: its signature takes the smallest
+  // block, and is dropped past MAX_BLOCKS blocks (1 GiB), where that block would
+  // make the table grow without bound; such a capture then travels literally.
+  const capture = m.capture !== undefined
+  let sig: SignatureBuilder | undefined = new SignatureBuilder(capture ? MIN_BLOCK : blockSizeFor(m.size))
+  let seen = 0
   for await (const c of f.body) {
     h.update(c)
-    sig.update(c)
+    seen += c.length
+    if (capture && seen > MIN_BLOCK * MAX_BLOCKS) sig = undefined
+    sig?.update(c)
   }
+  e.size = m.size
   e.sha256 = h.digest('hex')
-  writer.add(e, encodeSignature(sig.finish()))
+  writer.add(e, sig && encodeSignature(sig.finish()))
 }
 
 /** Content digest as bt-delta compares it: the same rule as indexEntry's. */

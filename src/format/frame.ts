@@ -47,7 +47,25 @@ export interface EntryMeta {
   from?: string
   /** Data segments [offset, length] of a sparse file; everything else is a hole. */
   sparse?: Array<[number, number]>
+  /**
+   * Set by the reader on a captured file (backtory-stream(5), CAPTURES): a run
+   * of parts handed on as one entry. Its `parts`, and the entry's `size`, grow
+   * as the body is read and are final once the body has been read to its end
+   * or the next frame has been pulled. Writers ignore it.
+   */
+  capture?: { parts: number }
 }
+
+/** One part of a captured file, as StreamEncoder.entry writes it (backtory-stream(5), CAPTURES). */
+export interface CapturePart {
+  /** 0 for the first part. */
+  index: number
+  /** Another part follows: true on every part but the last. */
+  more: boolean
+}
+
+/** The part size a writer uses: every part but the last holds exactly this many bytes. */
+export const PART_SIZE = 4 << 20
 
 export interface StreamInfo {
   version: string
@@ -118,7 +136,7 @@ export function parseTime(s: string, where: string): Time {
 }
 
 /** The pax records of an entry, in a fixed order so that output is deterministic. */
-export function entryRecords(meta: EntryMeta, stored: number, chain: string): Array<[string, string | Buffer]> {
+export function entryRecords(meta: EntryMeta, stored: number, chain: string, part?: CapturePart): Array<[string, string | Buffer]> {
   const r: Array<[string, string | Buffer]> = []
   // The ustar size field ends at 8 GiB - 1; beyond that only the pax record holds the truth.
   if (stored > MAX_OCTAL_SIZE) r.push(['size', String(stored)])
@@ -135,6 +153,10 @@ export function entryRecords(meta: EntryMeta, stored: number, chain: string): Ar
   if (Buffer.byteLength(meta.gname) > 31) r.push(['gname', meta.gname])
   r.push(['mtime', formatTime(meta.mtime)])
   if (meta.ctime) r.push(['BACKTORY.ctime', formatTime(meta.ctime)])
+  if (part) {
+    r.push(['BACKTORY.part', String(part.index)])
+    if (part.more) r.push(['BACKTORY.more', '1'])
+  }
   if (meta.op) {
     r.push(['BACKTORY.op', meta.op], ['BACKTORY.size', String(meta.size)])
     if (meta.baseSha256) r.push(['BACKTORY.base-sha256', meta.baseSha256])
@@ -235,6 +257,24 @@ export function decodeEntry(u: Ustar, pax: PaxRecords, where: string): EntryMeta
     }
   }
   return meta
+}
+
+/**
+ * The part keys of an entry: undefined for an ordinary entry. Only a regular
+ * file that is neither sparse nor a record may be a part.
+ */
+export function decodePart(pax: PaxRecords, meta: EntryMeta, where: string): CapturePart | undefined {
+  const more = text(pax, 'BACKTORY.more')
+  if (!pax.has('BACKTORY.part')) {
+    if (more !== undefined) throw new FrameError(where, 'BACKTORY.more without BACKTORY.part')
+    return undefined
+  }
+  const index = int(pax, 'BACKTORY.part', 0, where)
+  if (meta.type !== 'file' || meta.sparse || meta.op) {
+    throw new FrameError(where, `BACKTORY.part on a ${meta.op ? `${meta.op} record` : meta.sparse ? 'sparse file' : meta.type}: only a plain regular file is a capture's part`)
+  }
+  if (more !== undefined && more !== '1') throw new FrameError(where, `bad BACKTORY.more ${JSON.stringify(more)} (only "1" is defined)`)
+  return { index, more: more === '1' }
 }
 
 export function encodeHeaderRecords(info: StreamInfo): Array<[string, string]> {

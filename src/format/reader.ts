@@ -1,11 +1,16 @@
 // Decodes a backtory stream into typed frames, enforcing every rule of
 // backtory-stream(5): header first, chain digest at every frame, trailer last,
 // nothing after it. Entry bodies are pulled lazily, so memory stays constant.
+// The parts of a captured file are handed on as one entry (see run.ts).
 import {
   DigestMismatchError, FrameError, NotAStreamError, TrailingDataError, TruncatedStreamError,
 } from '../errors.js'
 import { ByteSource } from './bytes.js'
-import { type EntryFrame, type Frame, type StreamInfo, chainOf, decodeEntry, decodeGlobal, storedSize } from './frame.js'
+import {
+  type CapturePart, type EntryMeta, type Frame, type HeaderFrame, type IncompleteFrame, type StreamInfo, type TrailerFrame,
+  chainOf, decodeEntry, decodeGlobal, decodePart, storedSize,
+} from './frame.js'
+import { RunBody } from './run.js'
 import { SparseMapDecoder, dataBytes } from './sparse.js'
 import { BLOCK, checkPaxSize, decodePax, decodeUstar, isZeroBlock, padding } from './tarblock.js'
 
@@ -16,7 +21,7 @@ export interface ReadOptions {
 
 export const DEFAULT_MAX_HEADER = 1 << 20
 
-class Body implements AsyncIterable<Buffer> {
+export class Body implements AsyncIterable<Buffer> {
   constructor(private readonly src: ByteSource, public remaining: number, private readonly path: string) {}
 
   async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
@@ -36,6 +41,20 @@ class Body implements AsyncIterable<Buffer> {
   }
 }
 
+/** An entry frame as read, before it is handed on: its data still unread. */
+export interface EntryHead {
+  meta: EntryMeta
+  /** The stored bytes after the sparse map: the content. */
+  body: Body
+  part: CapturePart | undefined
+  /** Where its entry block starts, for messages. */
+  where: string
+  /** Reads the rest of its data and its padding. */
+  finish(): Promise<void>
+}
+
+export type Head = { global: IncompleteFrame | TrailerFrame; at: number; where: string } | EntryHead
+
 export async function* readFrames(source: AsyncIterable<Buffer | string>, opts: ReadOptions = {}): AsyncGenerator<Frame> {
   const maxHeader = opts.maxHeader ?? DEFAULT_MAX_HEADER
   const src = new ByteSource(source)
@@ -44,6 +63,8 @@ export async function* readFrames(source: AsyncIterable<Buffer | string>, opts: 
   let incompletes = 0
   let frameNo = 0
   let lastPath = ''
+  /** The path of a capture whose last part was just read: a part after it is out of place. */
+  let ended: string | undefined
 
   const where = (at: number) => `frame ${frameNo} (byte ${at}${lastPath ? `, after ${JSON.stringify(lastPath)}` : ''})`
 
@@ -68,50 +89,100 @@ export async function* readFrames(source: AsyncIterable<Buffer | string>, opts: 
     return decodePax(body.subarray(0, size), where(at))
   }
 
-  try {
-    for (;;) {
-      const at = src.consumed
-      const chain = src.digest()
-      const block = await readBlock(at, 'a header')
-      frameNo++
-      if (isZeroBlock(block)) {
-        if (!info) throw new NotAStreamError('it starts with an empty tar block')
-        throw new TruncatedStreamError(`end-of-archive marker at byte ${at} before the trailer`)
-      }
-      let u
-      try {
-        u = decodeUstar(block, where(at))
-      } catch (err) {
-        if (!info) throw new NotAStreamError('no tar header where the header frame belongs')
-        throw err
-      }
-      if (!info) {
-        if (u.typeflag !== 'g') throw new NotAStreamError('no header frame')
-        const pax = await readPax(u.size, at)
-        if (!pax.has('BACKTORY.kind')) throw new NotAStreamError('the first global header is not backtory\'s')
-        const f = decodeGlobal(pax, where(at))
-        if (f.kind !== 'header') throw new NotAStreamError(`it starts with a ${f.kind} frame`)
-        info = f.info
-        yield f
-        continue
-      }
-      if (u.typeflag !== 'x' && u.typeflag !== 'g') throw new FrameError(where(at), 'entry without a pax header (not written by backtory)')
-      const pax = await readPax(u.size, at)
-      const claimed = chainOf(pax)
-      if (claimed === undefined) throw new FrameError(where(at), 'frame lacks BACKTORY.chain')
-      if (claimed !== chain) throw new DigestMismatchError(where(at))
+  const readHeader = async (): Promise<HeaderFrame> => {
+    const block = await readBlock(0, 'a header')
+    frameNo++
+    if (isZeroBlock(block)) throw new NotAStreamError('it starts with an empty tar block')
+    let u
+    try {
+      u = decodeUstar(block, where(0))
+    } catch {
+      throw new NotAStreamError('no tar header where the header frame belongs')
+    }
+    if (u.typeflag !== 'g') throw new NotAStreamError('no header frame')
+    const pax = await readPax(u.size, 0)
+    if (!pax.has('BACKTORY.kind')) throw new NotAStreamError('the first global header is not backtory\'s')
+    const f = decodeGlobal(pax, where(0))
+    if (f.kind !== 'header') throw new NotAStreamError(`it starts with a ${f.kind} frame`)
+    return f
+  }
 
-      if (u.typeflag === 'g') {
-        const f = decodeGlobal(pax, where(at))
-        if (f.kind === 'header') throw new FrameError(where(at), 'a second header frame')
+  /** The next frame after the header, its chain checked; an entry's data is left unread. */
+  const readHead = async (s: StreamInfo): Promise<Head> => {
+    const at = src.consumed
+    const chain = src.digest()
+    const block = await readBlock(at, 'a header')
+    frameNo++
+    if (isZeroBlock(block)) throw new TruncatedStreamError(`end-of-archive marker at byte ${at} before the trailer`)
+    const u = decodeUstar(block, where(at))
+    if (u.typeflag !== 'x' && u.typeflag !== 'g') throw new FrameError(where(at), 'entry without a pax header (not written by backtory)')
+    const pax = await readPax(u.size, at)
+    const claimed = chainOf(pax)
+    if (claimed === undefined) throw new FrameError(where(at), 'frame lacks BACKTORY.chain')
+    if (claimed !== chain) throw new DigestMismatchError(where(at))
+    if (u.typeflag === 'g') {
+      const f = decodeGlobal(pax, where(at))
+      if (f.kind === 'header') throw new FrameError(where(at), 'a second header frame')
+      return { global: f, at, where: where(at) }
+    }
+
+    const entryAt = src.consumed
+    const ub = await readBlock(entryAt, 'an entry header')
+    if (isZeroBlock(ub)) throw new FrameError(where(entryAt), 'pax header not followed by an entry')
+    const eu = decodeUstar(ub, where(entryAt))
+    const meta = decodeEntry(eu, pax, where(entryAt))
+    if (meta.op && (s.stream === 'full' || (s.stream === 'quick' && meta.op !== 'unchanged'))) {
+      throw new FrameError(where(entryAt), `an op ${JSON.stringify(meta.op)} record in a ${s.stream} stream`)
+    }
+    lastPath = meta.path
+    const stored = storedSize(eu, pax, where(entryAt))
+    let content = stored
+    if (meta.sparse) {
+      const dec = new SparseMapDecoder(where(entryAt), meta.size)
+      for (;;) {
+        const mb = await readBlock(src.consumed, 'a sparse map')
+        const segs = dec.push(mb)
+        if (segs) {
+          meta.sparse = segs
+          break
+        }
+      }
+      content -= dec.blocks * BLOCK
+      if (content !== dataBytes(meta.sparse)) throw new FrameError(where(entryAt), 'sparse data size does not match its map')
+    } else if (meta.type !== 'file' && stored !== 0) {
+      throw new FrameError(where(entryAt), `${meta.type} entry with ${stored} bytes of data`)
+    }
+    const part = decodePart(pax, meta, where(entryAt))
+    if (part && s.stream === 'diff') throw new FrameError(where(entryAt), 'a capture\'s part in a diff stream, which stores every file whole')
+    entries++
+    const body = new Body(src, content, meta.path)
+    return {
+      meta, body, part, where: where(entryAt),
+      finish: async () => {
+        await body.drain()
+        const padTo = padding(stored)
+        if ((await src.skip(padTo)) < padTo) throw new TruncatedStreamError(`ends inside the padding of ${JSON.stringify(meta.path)}`)
+      },
+    }
+  }
+
+  try {
+    const header = await readHeader()
+    info = header.info
+    yield header
+    for (;;) {
+      const h = await readHead(info)
+      if ('global' in h) {
+        ended = undefined
+        const f = h.global
         if (f.kind === 'incomplete') {
           incompletes++
           yield f
           continue
         }
-        if (f.bytes !== at) throw new FrameError(where(at), `trailer counts ${f.bytes} bytes, the stream had ${at}`)
+        if (f.bytes !== h.at) throw new FrameError(where(h.at), `trailer counts ${f.bytes} bytes, the stream had ${h.at}`)
         if (f.entries !== entries || f.incomplete !== incompletes) {
-          throw new FrameError(where(at), `trailer counts ${f.entries} entries and ${f.incomplete} incomplete, the stream had ${entries} and ${incompletes}`)
+          throw new FrameError(where(h.at), `trailer counts ${f.entries} entries and ${f.incomplete} incomplete, the stream had ${entries} and ${incompletes}`)
         }
         const eoa = await src.exact(2 * BLOCK)
         if (eoa.length < 2 * BLOCK) throw new TruncatedStreamError('the end-of-archive marker after the trailer is missing')
@@ -122,39 +193,21 @@ export async function* readFrames(source: AsyncIterable<Buffer | string>, opts: 
         yield f
         return
       }
-
-      const entryAt = src.consumed
-      const ub = await readBlock(entryAt, 'an entry header')
-      if (isZeroBlock(ub)) throw new FrameError(where(entryAt), 'pax header not followed by an entry')
-      const eu = decodeUstar(ub, where(entryAt))
-      const meta = decodeEntry(eu, pax, where(entryAt))
-    if (meta.op && (info.stream === 'full' || (info.stream === 'quick' && meta.op !== 'unchanged'))) {
-      throw new FrameError(where(entryAt), `an op ${JSON.stringify(meta.op)} record in a ${info.stream} stream`)
-    }
-      lastPath = meta.path
-      let stored = storedSize(eu, pax, where(entryAt))
-      if (meta.sparse) {
-        const dec = new SparseMapDecoder(where(entryAt), meta.size)
-        for (;;) {
-          const mb = await readBlock(src.consumed, 'a sparse map')
-          const segs = dec.push(mb)
-          if (segs) {
-            meta.sparse = segs
-            break
-          }
-        }
-        stored -= dec.blocks * BLOCK
-        if (stored !== dataBytes(meta.sparse)) throw new FrameError(where(entryAt), 'sparse data size does not match its map')
-      } else if (meta.type !== 'file' && stored !== 0) {
-        throw new FrameError(where(entryAt), `${meta.type} entry with ${stored} bytes of data`)
+      if (h.part && h.part.index !== 0) {
+        throw new FrameError(h.where, `part ${h.part.index} of ${JSON.stringify(h.meta.path)} ${ended === h.meta.path ? 'after its last part' : 'without part 0 before it'}`)
       }
-      entries++
-      const body = new Body(src, stored, meta.path)
-      const frame: EntryFrame = { kind: 'entry', meta, body }
-      yield frame
-      await body.drain()
-      const padTo = padding(storedSize(eu, pax, where(entryAt)))
-      if ((await src.skip(padTo)) < padTo) throw new TruncatedStreamError(`ends inside the padding of ${JSON.stringify(meta.path)}`)
+      ended = undefined
+      if (!h.part?.more) {
+        if (h.part) h.meta.capture = { parts: 1 }
+        yield { kind: 'entry', meta: h.meta, body: h.body }
+        await h.finish()
+        if (h.part) ended = h.meta.path
+        continue
+      }
+      const run = new RunBody(h, () => readHead(info!))
+      yield { kind: 'entry', meta: h.meta, body: run }
+      await run.drain()
+      ended = h.meta.path
     }
   } finally {
     // On success the source is at its end; on failure it must be released all the same.

@@ -2,7 +2,7 @@
 // hashing: callers decide where the bytes go, so every tool shares one encoder.
 import { createHash, type Hash } from 'node:crypto'
 import {
-  type EntryMeta, type StreamInfo, encodeHeaderRecords, encodeIncompleteRecords, encodeTrailerRecords,
+  type CapturePart, type EntryMeta, type StreamInfo, encodeHeaderRecords, encodeIncompleteRecords, encodeTrailerRecords,
   entryRecords, typeflagOf,
 } from './frame.js'
 import { dataBytes, encodeSparseMap } from './sparse.js'
@@ -17,6 +17,8 @@ export class StreamEncoder {
   private stored = 0
   private started = false
   private ended = false
+  /** An unfinished capture: its path and the part that must come next. */
+  private run: { path: string; next: number } | undefined
 
   header(info: StreamInfo): Buffer {
     if (this.started) throw new Error('header written twice')
@@ -24,16 +26,21 @@ export class StreamEncoder {
     return this.emit(globalFrame('BACKTORY.header', encodePax(encodeHeaderRecords(info)), Date.parse(info.time) / 1000))
   }
 
-  /** Header blocks of an entry; then exactly the entry's data bytes must follow via data(). */
-  entry(meta: EntryMeta): Buffer {
-    this.expectBody()
+  /**
+   * Header blocks of an entry; then exactly the entry's data bytes must follow via data().
+   * With `part`, the entry is one part of a captured file whose size is the part's
+   * (backtory-stream(5), CAPTURES); the parts of a run must follow each other.
+   */
+  entry(meta: EntryMeta, part?: CapturePart): Buffer {
+    this.expectBody(part ? meta.path : undefined)
+    if (part) this.checkPart(meta, part)
     const content = meta.type !== 'file' ? 0
       : meta.op === 'delta' ? meta.deltaSize ?? 0
       : meta.op ? 0
       : meta.sparse ? dataBytes(meta.sparse) : meta.size
     const map = meta.sparse ? encodeSparseMap(meta.sparse) : undefined
     this.stored = content + (map?.length ?? 0)
-    const pax = encodePax(entryRecords(meta, this.stored, this.chain()))
+    const pax = encodePax(entryRecords(meta, this.stored, this.chain(), part))
     const name = meta.sparse ? sparseName(meta.path) : meta.type === 'directory' ? `${meta.path}/` : meta.path
     const parts = [
       encodeUstar(ustarFor('x', paxName(meta.path), pax.length, meta.mtime.sec)), pad(pax),
@@ -64,6 +71,7 @@ export class StreamEncoder {
   }
 
   incomplete(path: string, reason: string): Buffer {
+    if (this.run) throw new Error(`incomplete note inside the capture of ${JSON.stringify(this.run.path)}`)
     this.expectBody()
     this.incompletes++
     return this.emit(globalFrame('BACKTORY.incomplete', encodePax(encodeIncompleteRecords(path, reason, this.chain())), 0))
@@ -87,9 +95,17 @@ export class StreamEncoder {
     return this.hash.copy().digest('hex')
   }
 
-  private expectBody(): void {
+  private expectBody(partOf?: string): void {
     if (!this.started || this.ended) throw new Error('frame outside header..trailer')
     if (this.owed !== 0 || this.stored !== 0) throw new Error('previous entry not finished')
+    if (this.run && partOf !== this.run.path) throw new Error(`the capture of ${JSON.stringify(this.run.path)} lacks its last part`)
+  }
+
+  private checkPart(meta: EntryMeta, part: CapturePart): void {
+    const want = this.run?.next ?? 0
+    if (part.index !== want) throw new Error(`part ${part.index} of ${JSON.stringify(meta.path)} where part ${want} belongs`)
+    if (meta.type !== 'file' || meta.sparse || meta.op) throw new Error('only a plain regular file can be a capture\'s part')
+    this.run = part.more ? { path: meta.path, next: want + 1 } : undefined
   }
 
   private emit(b: Buffer): Buffer {

@@ -62,7 +62,8 @@ export async function writeFile(tmp: string, f: EntryFrame, sum: { bytes: number
   const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
   let ok = false
   try {
-    const segs = f.meta.sparse ?? [[0, f.meta.size]]
+    // A captured file's size is known only at the end of its body: plain content is written as it comes.
+    const segs = f.meta.sparse ?? [[0, Number.MAX_SAFE_INTEGER]]
     let seg = 0
     let pos = segs[0]?.[0] ?? 0
     let left = segs[0]?.[1] ?? 0

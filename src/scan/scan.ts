@@ -33,13 +33,20 @@ export interface ScanOptions {
    * inode match it becomes an "unchanged" record and its content is not read.
    */
   index?: IndexReader
+  /**
+   * scanWithCaptures: the owner of captured files, the uid and gid the commands
+   * run as. Required when there are captures.
+   */
+  captureOwner?: { uid: number; gid: number }
+  /** scanWithCaptures: the clock for a capture's mtime, in ms since the epoch (default Date.now). */
+  now?: () => number
 }
 
 /**
  * Gathers small buffers (headers, small files) into one pooled batch, so that
  * 100k tiny files do not become 300k pipe writes; large chunks pass as they are.
  */
-class Batcher {
+export class Batcher {
   private batch: Buffer | undefined
   private fill = 0
 
@@ -67,63 +74,81 @@ class Batcher {
   }
 }
 
-export function* scanStream(opts: ScanOptions): Generator<Buffer> {
-  const enc = new StreamEncoder()
-  const out = new Batcher(opts.pool)
-  const links = new Map<string, string>()
-  yield* out.push(enc.header(opts.info))
+/**
+ * The encoder, batcher and hard-link table of one scan, fed one walk item at a
+ * time; scanStream drives it synchronously, scanWithCaptures (capture.ts)
+ * interleaves captured files between items.
+ */
+export class Scanner {
+  readonly enc = new StreamEncoder()
+  readonly out: Batcher
+  private readonly links = new Map<string, string>()
 
-  const linkTarget = (item: WalkItem, st: BigIntStats): string | undefined => {
-    if (st.nlink < 2n || st.isDirectory()) return undefined
-    const key = `${st.dev}:${st.ino}`
-    const first = links.get(key)
-    if (first === undefined) links.set(key, item.rel)
-    return first
+  constructor(private readonly opts: ScanOptions) {
+    this.out = new Batcher(opts.pool)
   }
 
-  for (const item of walk(opts.root, { ...opts })) {
+  *header(): Generator<Buffer> {
+    yield* this.out.push(this.enc.header(this.opts.info))
+  }
+
+  *trailer(): Generator<Buffer> {
+    yield* this.out.push(this.enc.trailer())
+    yield* this.out.flush()
+  }
+
+  *item(item: WalkItem): Generator<Buffer> {
+    const { opts, enc, out } = this
     const type = typeOf(item.st)
     if (!type) {
       opts.notice(`skipped socket ${JSON.stringify(item.rel)}`)
-      continue
+      return
     }
     if (type === 'file') {
-      yield* regularFile(item)
-      continue
+      yield* this.regularFile(item)
+      return
     }
     let meta: EntryMeta
     try {
       meta = metaOf(item.rel, item.abs, item.st, type, opts.ids, opts.warn)
     } catch (err) {
-      vanishedOrUnreadable(item.rel, err)
-      continue
+      this.vanishedOrUnreadable(item.rel, err)
+      return
     }
-    const first = linkTarget(item, item.st)
+    const first = this.linkTarget(item, item.st)
     if (first !== undefined) Object.assign(meta, { type: 'hardlink', linkpath: first, devmajor: undefined, devminor: undefined })
     yield* out.push(enc.entry(meta))
     yield* out.push(enc.endEntry())
   }
-  yield* out.push(enc.trailer())
-  yield* out.flush()
 
-  function vanishedOrUnreadable(rel: string, err: unknown): void {
+  private linkTarget(item: WalkItem, st: BigIntStats): string | undefined {
+    if (st.nlink < 2n || st.isDirectory()) return undefined
+    const key = `${st.dev}:${st.ino}`
+    const first = this.links.get(key)
+    if (first === undefined) this.links.set(key, item.rel)
+    return first
+  }
+
+  private vanishedOrUnreadable(rel: string, err: unknown): void {
+    const { opts } = this
     if (err instanceof NotUtf8Error) opts.warn(`skipped ${JSON.stringify(rel)}: ${err.message}`)
     else if (isErrno(err, 'ENOENT')) opts.warn(`${JSON.stringify(rel)} vanished during the scan`)
     else opts.warn(`cannot read ${JSON.stringify(rel)}: ${(err as Error).message}`)
   }
 
-  function* regularFile(item: WalkItem): Generator<Buffer> {
+  private *regularFile(item: WalkItem): Generator<Buffer> {
+    const { opts, enc, out } = this
     const base = opts.index?.find(item.rel)
     if (base) {
       let meta: EntryMeta
       try {
         meta = metaOf(item.rel, item.abs, item.st, 'file', opts.ids, opts.warn)
       } catch (err) {
-        vanishedOrUnreadable(item.rel, err)
+        this.vanishedOrUnreadable(item.rel, err)
         return
       }
       if (quickEqual(meta, base)) {
-        const first = linkTarget(item, item.st)
+        const first = this.linkTarget(item, item.st)
         yield* out.push(enc.entry(first === undefined ? { ...meta, op: 'unchanged' } : { ...meta, type: 'hardlink', linkpath: first, size: 0 }))
         yield* out.push(enc.endEntry())
         return
@@ -133,7 +158,7 @@ export function* scanStream(opts: ScanOptions): Generator<Buffer> {
     try {
       opened = openRegular(item.abs)
     } catch (err) {
-      vanishedOrUnreadable(item.rel, err)
+      this.vanishedOrUnreadable(item.rel, err)
       return
     }
     const { fd, st } = opened
@@ -143,7 +168,7 @@ export function* scanStream(opts: ScanOptions): Generator<Buffer> {
         return
       }
       const meta = metaOf(item.rel, item.abs, st, 'file', opts.ids, opts.warn)
-      const first = linkTarget(item, st)
+      const first = this.linkTarget(item, st)
       if (first !== undefined) {
         Object.assign(meta, { type: 'hardlink', linkpath: first, size: 0 })
         yield* out.push(enc.entry(meta))
@@ -166,4 +191,11 @@ export function* scanStream(opts: ScanOptions): Generator<Buffer> {
       closeSync(fd)
     }
   }
+}
+
+export function* scanStream(opts: ScanOptions): Generator<Buffer> {
+  const s = new Scanner(opts)
+  yield* s.header()
+  for (const item of walk(opts.root, { ...opts })) yield* s.item(item)
+  yield* s.trailer()
 }

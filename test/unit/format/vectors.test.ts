@@ -31,6 +31,9 @@ const REQUIRED = [
   'second_header', 'entry_without_pax',
   // Differential records: backtory-stream(5), DIFFERENTIAL RECORDS.
   'success_diff', 'success_quick', 'op_in_full', 'delta_in_quick', 'unknown_op', 'delta_bad_hash', 'copy_without_from',
+  // Captured files: backtory-stream(5), CAPTURES.
+  'success_capture', 'capture_gap', 'capture_wrong_order', 'capture_path_change', 'capture_part_after_last',
+  'capture_cut_by_trailer', 'capture_truncated', 'capture_digest_mismatch',
 ]
 
 type Outcome = { ok: true; payload: string } | { ok: false; code: string; input: boolean; message: string }
