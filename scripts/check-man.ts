@@ -9,18 +9,21 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { type CliSpec, type OptionSpec, allOptions } from '../src/cli/args.js'
 import { spec as deltaSpec } from '../src/cli/bt-delta.js'
+import { spec as getSpec } from '../src/cli/bt-get.js'
 import { spec as keygenSpec } from '../src/cli/bt-keygen.js'
 import { spec as lsSpec } from '../src/cli/bt-ls.js'
 import { spec as openSpec } from '../src/cli/bt-open.js'
+import { spec as putSpec } from '../src/cli/bt-put.js'
 import { spec as restoreSpec } from '../src/cli/bt-restore.js'
 import { spec as scanSpec } from '../src/cli/bt-scan.js'
 import { spec as sealSpec } from '../src/cli/bt-seal.js'
+import { spec as snapSpec } from '../src/cli/bt-snap.js'
 import { EXIT_MEANING } from '../src/cli/exit.js'
 
 /** The package root: this file runs as dist/scripts/check-man.js. */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
-export const SPECS: CliSpec[] = [scanSpec, deltaSpec, restoreSpec, lsSpec, sealSpec, openSpec, keygenSpec]
+export const SPECS: CliSpec[] = [scanSpec, deltaSpec, restoreSpec, lsSpec, sealSpec, openSpec, keygenSpec, putSpec, getSpec, snapSpec]
 
 /** One tool as the user meets it: its spec, its --help output and its page. */
 export interface ToolDocs {
