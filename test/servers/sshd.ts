@@ -17,13 +17,12 @@
 // an isolated directory per test and returns both views of it.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { STATE, freePort, run, uid, withLock } from './system.js'
 import { tmpdir } from 'node:os'
 import { basename } from 'node:path'
 
 export const SFTP_USER = 'btsftp'
-const STATE = '/var/lib/backtory-test'
 const HOME = `${STATE}/btsftp`
 const PW_FILE = `${STATE}/btsftp.pw`
 const LOCK = `${STATE}/btsftp.lock`
@@ -69,63 +68,22 @@ export function sshdMissing(): string | undefined {
   return undefined
 }
 
-function run(cmd: string, args: string[], input?: string): string {
-  const r = spawnSync(cmd, args, { input, encoding: 'utf8' })
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr || r.error?.message}`)
-  return r.stdout
-}
-
-async function withLock<T>(fn: () => T): Promise<T> {
-  mkdirSync(STATE, { recursive: true, mode: 0o700 })
-  chmodSync(STATE, 0o711) // the user must reach its home below
-  const deadline = Date.now() + 30_000
-  for (;;) {
-    try {
-      mkdirSync(LOCK)
-      break
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || Date.now() > deadline) throw err
-      await new Promise((r) => setTimeout(r, 50))
-    }
-  }
-  try {
-    return fn()
-  } finally {
-    rmdirSync(LOCK)
-  }
-}
-
 /** Makes /run/sshd, the btsftp user, its home and its password once; returns the password. */
 function ensureUser(): Promise<string> {
-  return withLock(() => {
+  return withLock(LOCK, () => {
     mkdirSync('/run/sshd', { recursive: true, mode: 0o755 })
     const hasUser = spawnSync('id', ['-u', SFTP_USER]).status === 0
     if (!hasUser) run('useradd', ['--system', '--no-create-home', '--home-dir', HOME, '--shell', '/usr/sbin/nologin', SFTP_USER])
     else if (run('getent', ['passwd', SFTP_USER]).split(':')[5] !== HOME) run('usermod', ['--home', HOME, SFTP_USER])
     if (!existsSync(HOME)) {
       mkdirSync(HOME, { mode: 0o755 })
-      chownSync(HOME, uid(), uid())
+      chownSync(HOME, uid(SFTP_USER), uid(SFTP_USER))
     }
     if (hasUser && existsSync(PW_FILE)) return readFileSync(PW_FILE, 'utf8').trim()
     const password = randomBytes(12).toString('hex')
     run('chpasswd', [], `${SFTP_USER}:${password}\n`)
     writeFileSync(PW_FILE, `${password}\n`, { mode: 0o600 })
     return password
-  })
-}
-
-function uid(): number {
-  return Number(run('id', ['-u', SFTP_USER]).trim())
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.on('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port
-      s.close(() => resolve(port))
-    })
   })
 }
 
@@ -142,7 +100,7 @@ function config(base: string, extra: string[]): string {
 
 export async function startSshd(): Promise<Sshd> {
   const password = await ensureUser()
-  const id = uid()
+  const id = uid(SFTP_USER)
   const base = mkdtempSync(`${tmpdir()}/bt-sshd-`)
   chmodSync(base, 0o755) // sshd reads authorized_keys as the user
   const root = `${HOME}/${basename(base)}`

@@ -18,12 +18,14 @@
 // every data connection, which is what vsftpd checks.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createHash, randomBytes, X509Certificate } from 'node:crypto'
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs'
-import { createServer, connect } from 'node:net'
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { connect } from 'node:net'
+import { STATE, freePort, gid, run, uid, withLock } from './system.js'
+
+export { freePort }
 import { tmpdir } from 'node:os'
 
 export const FTP_USER = 'btftp'
-const STATE = '/var/lib/backtory-test'
 const PW_FILE = `${STATE}/btftp.pw`
 const LOCK = `${STATE}/btftp.lock`
 /** vsftpd changes into the home before the chroot: it must exist; nothing is stored there. */
@@ -62,35 +64,9 @@ export function vsftpdMissing(): string | undefined {
   return undefined
 }
 
-function run(cmd: string, args: string[], input?: string): string {
-  const r = spawnSync(cmd, args, { input, encoding: 'utf8' })
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr || r.error?.message}`)
-  return r.stdout
-}
-
-async function withLock<T>(fn: () => T): Promise<T> {
-  mkdirSync(STATE, { recursive: true })
-  chmodSync(STATE, 0o711)
-  const deadline = Date.now() + 30_000
-  for (;;) {
-    try {
-      mkdirSync(LOCK)
-      break
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || Date.now() > deadline) throw err
-      await new Promise((r) => setTimeout(r, 50))
-    }
-  }
-  try {
-    return fn()
-  } finally {
-    rmdirSync(LOCK)
-  }
-}
-
 /** Makes the btftp user and its password once; returns the password. */
 export function ensureUser(): Promise<string> {
-  return withLock(() => {
+  return withLock(LOCK, () => {
     const hasUser = spawnSync('id', ['-u', FTP_USER]).status === 0
     if (hasUser && existsSync(PW_FILE) && existsSync(HOME)) return readFileSync(PW_FILE, 'utf8').trim()
     if (!hasUser) run('useradd', ['--system', '--no-create-home', '--home-dir', HOME, '--shell', '/bin/sh', FTP_USER])
@@ -102,25 +78,6 @@ export function ensureUser(): Promise<string> {
     writeFileSync(PW_FILE, `${password}\n`, { mode: 0o600 })
     return password
   })
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.on('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port
-      s.close(() => resolve(port))
-    })
-  })
-}
-
-function uid(name: string): number {
-  return Number(run('id', ['-u', name]).trim())
-}
-
-function gid(name: string): number {
-  return Number(run('id', ['-g', name]).trim())
 }
 
 /** A self-signed certificate for 127.0.0.1 and localhost. */
