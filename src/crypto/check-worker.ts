@@ -1,13 +1,19 @@
 // The worker side of ParallelCheck (check-parallel.ts): runs a SealCheck over
-// the bytes it is sent, on its own core, and reports the outcome.
+// the slots of the shared ring it is told about, acknowledging each one as
+// soon as it is hashed, and reports the outcome.
 import { parentPort } from 'node:worker_threads'
 import { BtError } from '../errors.js'
 import { SealCheck } from './check.js'
 import { type PublicKey } from './keys.js'
 
-type In = { t: 'start'; verify: PublicKey[] } | { t: 'data'; b: Uint8Array } | { t: 'end' }
+type In =
+  | { t: 'start'; verify: PublicKey[]; ring: SharedArrayBuffer; slot: number }
+  | { t: 'data'; slot: number; n: number }
+  | { t: 'end' }
 
 let check: SealCheck | undefined
+let ring: Buffer
+let size = 0
 let failed = false
 const port = parentPort!
 
@@ -21,10 +27,14 @@ function fail(err: unknown): void {
 port.on('message', (m: In) => {
   if (failed) return
   try {
-    if (m.t === 'start') check = new SealCheck(m.verify)
-    else if (m.t === 'data') {
-      check!.push(Buffer.from(m.b.buffer, m.b.byteOffset, m.b.byteLength))
-      port.postMessage({ t: 'ack', n: m.b.byteLength })
+    if (m.t === 'start') {
+      check = new SealCheck(m.verify)
+      ring = Buffer.from(m.ring)
+      size = m.slot
+    } else if (m.t === 'data') {
+      // SealCheck keeps no reference to what it is given (it copies what it holds back), so the slot is free again at once.
+      check!.push(ring.subarray(m.slot * size, m.slot * size + m.n))
+      port.postMessage({ t: 'ack', slot: m.slot })
     } else {
       const r = check!.end()
       port.postMessage({ t: 'done', header: r.header, signed: r.signed })

@@ -66,15 +66,11 @@ export async function getArchive(tx: Transport, selector: string, into: Writable
           highWaterMark: 1 << 20,
           write(chunk: Buffer, _enc, cb) {
             if (delivered + chunk.length > vol.size) return cb(new RemoteError('BT_REMOTE_PROTOCOL', `${vol.name} sent more than its listed ${vol.size} bytes`))
-            try {
-              check.push(chunk)
-            } catch (err) {
-              return cb(err as Error)
-            }
             delivered += chunk.length
             bytes += chunk.length
             o.progress?.(bytes, backup.size)
-            Promise.all([writeInto(into, chunk), check.ready()]).then(() => cb(), cb)
+            // A failure the check found (a damaged archive) stops the transfer at the next chunk.
+            check.push(chunk).then(() => writeInto(into, chunk)).then(() => cb(), cb)
           },
         })
         let failed: { err: unknown } | undefined

@@ -115,8 +115,7 @@ export async function putArchive(input: AsyncIterable<Buffer>, tx: Transport, o:
       while (kept.end < o.volumeSize) {
         const b = await feeder.take(o.volumeSize - kept.end)
         if (!b) return
-        check.push(b)
-        await check.ready()
+        await check.push(b)
         kept.push(b)
         total += b.length
         o.progress?.(total, vol)
