@@ -1,6 +1,7 @@
 import { EXIT, UsageError } from '../errors.js'
 import { putArchive } from '../transport/put.js'
 import { type CliSpec, type Parsed } from './args.js'
+import { openBulkInput } from './bulk-input.js'
 import { type Io } from './io.js'
 import { loadPublic } from './keyfile.js'
 import { progress, human } from './progress.js'
@@ -37,7 +38,7 @@ export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal):
   const { tx, retry } = await connect(args[0]!, opts, io, signal)
   const bar = progress(io, opts.progress ? true : undefined)
   try {
-    const r = await putArchive(io.stdin, tx, {
+    const r = await putArchive(openBulkInput(io, undefined, signal), tx, {
       volumeSize, window, verify, staleMs: opts['keep-stale'] ? 0 : staleMs, now: Date.now, signal,
       retry,
       progress: (bytes, vol) => bar.update(bytes, `volume ${vol}`),
