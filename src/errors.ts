@@ -166,7 +166,7 @@ export class UnknownSignerError extends InputError {
   constructor(signer: string, known: string[]) {
     super('BT_UNKNOWN_SIGNER', `archive is signed by ${signer}, which is not a --verify key` +
       (known.length ? ` (given: ${known.join(', ')})` : ' (none given)'),
-      'give the signing host\'s public key with --verify HOST.pub, or --no-verify to open it unauthenticated')
+      'give the signing host\'s public key with --verify HOST.pub (bt-open only: --no-verify opens it unauthenticated)')
   }
 }
 

@@ -42,9 +42,9 @@ export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal):
       volumeSize, window, verify, staleMs: opts['keep-stale'] ? 0 : staleMs, now: Date.now, signal,
       retry,
       progress: (bytes, vol) => bar.update(bytes, `volume ${vol}`),
+      removedStale: (n) => io.notice(`removed stale ${n}`),
     })
     bar.done()
-    for (const n of r.removed) io.notice(`removed stale ${n}`)
     io.notice(`stored ${r.name} in ${tx.display}: ${human(r.size)} in ${r.volumes.length} volume${r.volumes.length === 1 ? '' : 's'}`)
     await writeLine(io.stdout, r.name)
   } finally {

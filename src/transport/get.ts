@@ -4,7 +4,7 @@
 // digest, and with a key the signatures), so a damaged copy fails here and
 // not halfway through a restore.
 import { Writable } from 'node:stream'
-import { RemoteError, UsageError } from '../errors.js'
+import { InputError, RemoteError, UsageError } from '../errors.js'
 import { ParallelCheck } from '../crypto/check-parallel.js'
 import { type SealHeader } from '../crypto/header.js'
 import { type PublicKey } from '../crypto/keys.js'
@@ -94,8 +94,8 @@ export async function getArchive(tx: Transport, selector: string, into: Writable
     }
     const { header } = await check.end()
     if (header.id !== backup.id || header.set !== backup.set || header.kind !== backup.kind || (header.base ?? undefined) !== backup.base) {
-      throw new RemoteError('BT_REMOTE_PROTOCOL', `the archive stored as ${backup.name} says it is set ${header.set}, ${header.kind} ${header.id}${header.base ? ` on ${header.base}` : ''}`,
-        { hints: ['an object was renamed or replaced in storage; do not trust it'] })
+      throw new InputError('BT_REMOTE_MISMATCH', `the archive stored as ${backup.name} says it is set ${header.set}, ${header.kind} ${header.id}${header.base ? ` on ${header.base}` : ''}`,
+        'an object was renamed or replaced in storage; do not trust it')
     }
     return { backup, header, bytes }
   }

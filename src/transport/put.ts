@@ -28,6 +28,8 @@ export interface PutOptions {
   staleMs: number
   now: () => number
   progress?: (bytes: number, volume: number) => void
+  /** Told of each stale leftover as it is removed. */
+  removedStale?: (name: string) => void
   signal?: AbortSignal
 }
 
@@ -48,7 +50,7 @@ export function nameOf(h: SealHeader): BackupName {
 }
 
 /** Removes temporaries and incomplete backups that have not changed for staleMs: leftovers of a crashed run. */
-export async function removeStale(tx: Transport, staleMs: number, now: number): Promise<string[]> {
+export async function removeStale(tx: Transport, staleMs: number, now: number, told?: (name: string) => void): Promise<string[]> {
   if (staleMs <= 0) return []
   const c = catalog(await tx.list())
   const old = (d: Date | undefined) => d !== undefined && now - d.getTime() > staleMs
@@ -56,13 +58,16 @@ export async function removeStale(tx: Transport, staleMs: number, now: number): 
     ...c.temporaries.filter((o) => old(o.mtime)).map((o) => o.name),
     ...c.backups.filter((b) => !b.complete && old(b.mtime)).flatMap((b) => b.volumes.map((v) => v.name)),
   ]
-  for (const name of doomed) await tx.remove(name)
+  for (const name of doomed) {
+    await tx.remove(name)
+    told?.(name)
+  }
   return doomed
 }
 
 export async function putArchive(input: AsyncIterable<Buffer>, tx: Transport, o: PutOptions): Promise<PutResult> {
   await tx.prepare()
-  const removed = await removeStale(tx, o.staleMs, o.now())
+  const removed = await removeStale(tx, o.staleMs, o.now(), o.removedStale)
   const run = randomBytes(6).toString('hex')
   const feeder = new Feeder(input)
   const check = new ParallelCheck(o.verify)

@@ -120,3 +120,13 @@ t.test('-o /dev/null writes to the device, never replaces it', { skip: process.g
   t.equal(r.code, 0, r.stderr)
   t.equal(sh('test -c /dev/null && echo char').stdout.trim(), 'char', '/dev/null is still a character device')
 })
+
+t.test('a volume renamed in storage is not trusted: exit 4', async (t) => {
+  const dir = t.testdir({ src: { a: 'r' } })
+  const name = sh(`${seal(`${dir}/src`)} | node ${BIN}/bt-put.js "${dir}/store"`).stdout.trim()
+  const forged = name.replace(/_[0-9a-f]{32}$/, '_' + 'f'.repeat(32))
+  sh(`mv "${dir}/store/${name}.0001-of-0001.sealed" "${dir}/store/${forged}.0001-of-0001.sealed"`)
+  const r = await runBin('bt-get', [`${dir}/store/${forged}`])
+  t.equal(r.code, 4, r.stderr)
+  t.match(r.stderr, /says it is set www, full/)
+})
