@@ -15,9 +15,11 @@ import { statSync } from 'node:fs'
 export const spec: CliSpec = {
   name: 'bt-ls',
   summary: 'list the contents of a backtory stream and verify it, or the backups stored under a URL',
-  usage: ['[--json] [FILE]', '[--json] [--all] [OPTIONS] URL|DIR'],
+  usage: ['[--json] [FILE]', '[--json] [--all] [--headers] [--verify PUBKEY] [OPTIONS] URL|DIR'],
   options: [
     { long: 'all', doc: 'with URL: also list incomplete backups and upload temporaries' },
+    { long: 'headers', doc: 'with URL: also read each backup\'s sealed header and check it against the name' },
+    { long: 'verify', arg: 'PUBKEY', repeat: true, doc: 'with URL: check each header\'s signature with the host\'s public key (implies --headers)' },
     { long: 'json', doc: 'print one JSON object per frame (header, entries, trailer), or per backup, one per line' },
     ...remoteOptions,
   ].sort((a, b) => a.long.localeCompare(b.long)),

@@ -1,6 +1,13 @@
 // bt-ls URL: the backups stored in a directory, from their object names
-// alone (no key, no download): the names are the catalog.
-import { catalog, isoTime } from '../transport/names.js'
+// alone (no key, no download): the names are the catalog. With --headers it
+// also reads each backup's sealed header and checks that it says what the
+// name says (with --verify, that the host signed it).
+import { InputError } from '../errors.js'
+import { checkHeader } from '../crypto/opener.js'
+import { type Backup, catalog, isoTime } from '../transport/names.js'
+import { peekHeader } from '../transport/peek.js'
+import { type Transport } from '../transport/transport.js'
+import { loadPublic } from './keyfile.js'
 import { type Values } from './args.js'
 import { type Io } from './io.js'
 import { connect } from './remote.js'
@@ -9,15 +16,28 @@ import { writeLine } from './write.js'
 export async function listRemote(url: string, opts: Values, io: Io, signal: AbortSignal): Promise<void> {
   const { tx } = await connect(url, opts, io, signal)
   try {
+    const verify = (opts.verify as string[]).map(loadPublic)
+    const headers = Boolean(opts.headers) || verify.length > 0
     const c = catalog(await tx.list())
+    const wrong: string[] = []
     for (const b of c.backups) {
       if (!b.complete && !opts.all) continue
-      const row = {
+      const row: Record<string, unknown> = {
         name: b.name, id: b.id, set: b.set, kind: b.kind, time: isoTime(b.time), base: b.base ?? null, size: b.size,
         volumes: b.count, complete: b.complete,
       }
-      await writeLine(io.stdout, opts.json ? JSON.stringify(row)
-        : [row.time, row.set, row.kind, row.id, row.base ?? '-', String(row.size), `${b.volumes.length}/${b.count}`, b.complete ? 'complete' : 'INCOMPLETE', row.name].join('\t'))
+      const cols = [row.time, row.set, row.kind, row.id, row.base ?? '-', String(row.size), `${b.volumes.length}/${b.count}`, b.complete ? 'complete' : 'INCOMPLETE']
+      if (headers && b.volumes[0]?.name.includes('.0001-of-')) {
+        const h = await headerOf(tx, b, verify)
+        row.header = h
+        if (h.problem) wrong.push(`${b.name}: ${h.problem}`)
+        cols.push(h.problem ? `HEADER MISMATCH (${h.problem})` : `signer ${h.signer.slice(0, 16)}${h.verified ? ' verified' : ''}`)
+      }
+      await writeLine(io.stdout, opts.json ? JSON.stringify(row) : [...cols, row.name].join('\t'))
+    }
+    if (wrong.length) {
+      throw new InputError('BT_REMOTE_MISMATCH', `${wrong.length} stored backup${wrong.length === 1 ? ' is' : 's are'} not what ${wrong.length === 1 ? 'its name says' : 'their names say'}: ${wrong.join('; ')}`,
+        'an object was renamed or replaced in storage, or signed by another host; do not trust it')
     }
     if (opts.all) {
       for (const o of c.temporaries) {
@@ -29,4 +49,31 @@ export async function listRemote(url: string, opts: Values, io: Io, signal: Abor
   } finally {
     await tx.close()
   }
+}
+
+interface HeaderFacts { signer: string; recipients: string[]; passphrase: boolean; compress: string; verified: boolean; problem?: string }
+
+/** The sealed header of `b`'s first volume, compared with its name (and checked against `verify`). */
+async function headerOf(tx: Transport, b: Backup, verify: ReturnType<typeof loadPublic>[]): Promise<HeaderFacts> {
+  const p = await peekHeader(tx, b.volumes[0]!.name)
+  const h = p.header
+  const facts: HeaderFacts = {
+    signer: h.signer.fingerprint,
+    recipients: h.stanzas.flatMap((s) => (s.type === 'rsa-oaep-sha256' ? [s.fingerprint] : [])),
+    passphrase: h.stanzas.some((s) => s.type === 'scrypt'),
+    compress: h.compress,
+    verified: false,
+  }
+  const said = [h.set, h.kind, h.id, h.base ?? '-'].join(' ')
+  const named = [b.set, b.kind, b.id, b.base ?? '-'].join(' ')
+  if (said !== named) facts.problem = `its header says ${said}`
+  else if (verify.length) {
+    try {
+      checkHeader(p, verify, false)
+      facts.verified = true
+    } catch (err) {
+      facts.problem = (err as Error).message
+    }
+  }
+  return facts
 }

@@ -10,6 +10,7 @@ import { type Test } from 'tap'
 import { RemoteError } from '../../src/errors.js'
 import { getArchive } from '../../src/transport/get.js'
 import { catalog } from '../../src/transport/names.js'
+import { peekHeader } from '../../src/transport/peek.js'
 import { putArchive } from '../../src/transport/put.js'
 import { type RetryPolicy } from '../../src/transport/retry.js'
 import { type Transport } from '../../src/transport/transport.js'
@@ -187,6 +188,9 @@ export async function conformance(t: Test, open: OpenTransport, co: ConformanceO
     t.ok(c.backups[0]!.complete, 'the backup is complete')
     t.equal(c.backups[0]!.set, 'conformance')
     t.same(c.temporaries, [], 'no temporaries are left')
+    const peeked = await peekHeader(tx, r.volumes[0]!)
+    t.equal(peeked.header.id, r.header.id, 'the sealed header can be read without fetching the rest')
+    t.equal(c.backups.length, catalog(await tx.list()).backups.length, 'and the transport is usable after the abandoned transfer')
     const into = new Collect()
     const g = await getArchive(tx, 'latest', into, { retry: quietRetry(), verify: [] })
     t.equal(g.backup.name, r.name)
