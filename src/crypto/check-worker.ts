@@ -1,19 +1,17 @@
 // The worker side of ParallelCheck (check-parallel.ts): runs a SealCheck over
-// the slots of the shared ring it is told about, acknowledging each one as
-// soon as it is hashed, and reports the outcome.
+// the buffers it is handed, hands each back as soon as it is hashed, and
+// reports the outcome.
 import { parentPort } from 'node:worker_threads'
 import { BtError } from '../errors.js'
 import { SealCheck } from './check.js'
 import { type PublicKey } from './keys.js'
 
 type In =
-  | { t: 'start'; verify: PublicKey[]; ring: SharedArrayBuffer; slot: number }
-  | { t: 'data'; slot: number; n: number }
+  | { t: 'start'; verify: PublicKey[] }
+  | { t: 'data'; buf: ArrayBuffer; n: number }
   | { t: 'end' }
 
 let check: SealCheck | undefined
-let ring: Buffer
-let size = 0
 let failed = false
 const port = parentPort!
 
@@ -29,12 +27,10 @@ port.on('message', (m: In) => {
   try {
     if (m.t === 'start') {
       check = new SealCheck(m.verify)
-      ring = Buffer.from(m.ring)
-      size = m.slot
     } else if (m.t === 'data') {
-      // SealCheck keeps no reference to what it is given (it copies what it holds back), so the slot is free again at once.
-      check!.push(ring.subarray(m.slot * size, m.slot * size + m.n))
-      port.postMessage({ t: 'ack', slot: m.slot })
+      // SealCheck keeps no reference to what it is given (it copies what it holds back), so the buffer goes back at once.
+      check!.push(Buffer.from(m.buf, 0, m.n))
+      port.postMessage({ t: 'ack', buf: m.buf }, [m.buf])
     } else {
       const r = check!.end()
       port.postMessage({ t: 'done', header: r.header, signed: r.signed })
