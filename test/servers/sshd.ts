@@ -18,7 +18,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { STATE, freePort, run, uid, withLock } from './system.js'
+import { STATE, freePort, run, skipReason, uid, withLock } from './system.js'
 import { tmpdir } from 'node:os'
 import { basename } from 'node:path'
 
@@ -62,10 +62,11 @@ export interface Sshd {
 
 /** Why the SFTP tests cannot run here, or undefined when they can. */
 export function sshdMissing(): string | undefined {
-  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return 'needs root (useradd, sshd, tmpfs)'
-  if (!existsSync(SSHD)) return 'sshd is not installed (apt-get install openssh-server)'
-  if (spawnSync('ssh-keygen', ['-?']).error) return 'ssh-keygen is not installed (apt-get install openssh-client)'
-  return undefined
+  let why: string | undefined
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) why = 'needs root (useradd, sshd, tmpfs)'
+  else if (!existsSync(SSHD)) why = 'sshd is not installed (apt-get install openssh-server)'
+  else if (spawnSync('ssh-keygen', ['-?']).error) why = 'ssh-keygen is not installed (apt-get install openssh-client)'
+  return skipReason('sftp', why)
 }
 
 /** Makes /run/sshd, the btsftp user, its home and its password once; returns the password. */

@@ -52,3 +52,15 @@ export function uid(name: string): number {
 export function gid(name: string): number {
   return Number(run('id', ['-g', name]).trim())
 }
+
+/**
+ * `why` a server test cannot run here, passed through; but when
+ * BT_TEST_DISALLOW_SKIP lists `what` (CI sets ftp,sftp,zfs,btrfs), a reason
+ * is a failure, not a skip.
+ */
+export function skipReason(what: string, why: string | undefined): string | undefined {
+  if (why && (process.env.BT_TEST_DISALLOW_SKIP ?? '').split(',').includes(what)) {
+    throw new Error(`${what} tests cannot run (${why}) and BT_TEST_DISALLOW_SKIP forbids skipping them`)
+  }
+  return why
+}

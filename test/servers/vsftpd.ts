@@ -20,7 +20,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createHash, randomBytes, X509Certificate } from 'node:crypto'
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
-import { STATE, freePort, gid, run, uid, withLock } from './system.js'
+import { STATE, freePort, gid, run, skipReason, uid, withLock } from './system.js'
 
 export { freePort }
 import { tmpdir } from 'node:os'
@@ -59,9 +59,10 @@ export interface Vsftpd {
 
 /** Why the FTP tests cannot run here, or undefined when they can. */
 export function vsftpdMissing(): string | undefined {
-  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return 'needs root (useradd, chroot, tmpfs)'
-  if (!existsSync('/usr/sbin/vsftpd')) return 'vsftpd is not installed (apt-get install vsftpd)'
-  return undefined
+  let why: string | undefined
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) why = 'needs root (useradd, chroot, tmpfs)'
+  else if (!existsSync('/usr/sbin/vsftpd')) why = 'vsftpd is not installed (apt-get install vsftpd)'
+  return skipReason('ftp', why)
 }
 
 /** Makes the btftp user and its password once; returns the password. */
