@@ -150,3 +150,16 @@ t.test('bt-ls --headers and --verify check each stored header against its name',
   t.match(renamed.stderr, /not what its name says: .*its header says www full [0-9a-f]{32}/)
   t.equal((await runBin('bt-ls', [`${dir}/store`])).code, 0, 'without --headers the names are taken as they are')
 })
+
+t.test('progress shows on a terminal, and only there', async (t) => {
+  const dir = t.testdir({ src: { a: 'p'.repeat(200_000) } })
+  sh(`${seal(`${dir}/src`)} > "${dir}/a.bts"`)
+  const tty = sh(`script -qec "node ${BIN}/bt-put.js --volume-size 64K '${dir}/s1' < '${dir}/a.bts'" /dev/null`)
+  t.equal(tty.code, 0, tty.stderr)
+  t.match(tty.stdout, /\r\x1b\[K[\d.]+ (B|KiB|MiB)  [\d.]+ (B|KiB|MiB)\/s  volume \d/, 'a progress line on the terminal')
+  const piped = sh(`node ${BIN}/bt-put.js --volume-size 64K "${dir}/s2" < "${dir}/a.bts"`)
+  t.equal(piped.code, 0)
+  t.notMatch(piped.stderr, /\x1b\[K/, 'none in a log')
+  const forced = sh(`node ${BIN}/bt-put.js --progress "${dir}/s3" < "${dir}/a.bts"`)
+  t.match(forced.stderr, /\x1b\[K.*volume 1/, '--progress forces it')
+})
