@@ -1,6 +1,7 @@
 // Captured files (backtory-stream(5), CAPTURES) end to end: scanWithCaptures
 // writes a stream to a file, and the real bins read it: bt-ls, bt-restore (a
 // directory, --to-stdout, --list, patterns), bt-delta --full and differentials.
+import { once } from 'node:events'
 import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
@@ -75,8 +76,19 @@ function noise(n: number, seed: number): Buffer {
 }
 
 /** scanWithCaptures into a file, pumped as bt-snap pumps it. */
+/** Writes the stream to `file`; the file exists (and is closed) when this settles, failed or not. */
 async function scanTo(file: string, opts: ScanOptions, captures: Capture[]): Promise<void> {
-  await pump(scanWithCaptures(opts, captures), createWriteStream(file), new AbortController().signal, (b) => opts.pool.release(b))
+  const out = createWriteStream(file)
+  await once(out, 'open')
+  try {
+    await pump(scanWithCaptures(opts, captures), out, new AbortController().signal, (b) => opts.pool.release(b))
+  } finally {
+    if (!out.closed) {
+      const closed = once(out, 'close')
+      out.destroy()
+      await closed
+    }
+  }
 }
 
 interface Run { code: number | null; stdout: string; stderr: string }
