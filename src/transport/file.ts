@@ -5,9 +5,14 @@ import { closeSync, fstatSync, fsyncSync, linkSync, mkdirSync, openSync, readdir
 import { open as openAsync } from 'node:fs/promises'
 import { join } from 'node:path'
 import { type Readable, type Writable } from 'node:stream'
-import { IoError, RemoteError, isErrno } from '../errors.js'
+import { BtError, IoError, RemoteError, isErrno } from '../errors.js'
 import { type RemoteObject, type Transport } from './transport.js'
 import { checkName, writeInto } from './common.js'
+
+/** An error from the operating system (it has an errno code), not one of ours. */
+function isSystemError(err: unknown): err is NodeJS.ErrnoException {
+  return err instanceof Error && !(err instanceof BtError) && typeof (err as NodeJS.ErrnoException).code === 'string'
+}
 
 export class FileTransport implements Transport {
   readonly canResume = true
@@ -77,7 +82,7 @@ export class FileTransport implements Transport {
       }
       await fh.sync()
     } catch (err) {
-      if (isErrno(err)) throw new IoError(`cannot write ${JSON.stringify(path)}`, err as NodeJS.ErrnoException)
+      if (isSystemError(err)) throw new IoError(`cannot write ${JSON.stringify(path)}`, err)
       throw err
     } finally {
       await fh.close()
@@ -103,7 +108,7 @@ export class FileTransport implements Transport {
         await writeInto(into, buf.subarray(0, bytesRead))
       }
     } catch (err) {
-      if (isErrno(err) && !(err instanceof RemoteError)) throw new IoError(`cannot read ${JSON.stringify(path)}`, err as NodeJS.ErrnoException)
+      if (isSystemError(err)) throw new IoError(`cannot read ${JSON.stringify(path)}`, err)
       throw err
     } finally {
       await fh.close()

@@ -1,7 +1,8 @@
 // bt-put, bt-get and bt-ls URL as a user runs them, on a local directory store
 // (file://); the network backends run the same engines in test/transport.
 import t from 'tap'
-import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { BIN, ROOT, runBin, sh } from '../helpers.js'
 import { compareTrees } from '../tree.js'
 
@@ -162,4 +163,41 @@ t.test('progress shows on a terminal, and only there', async (t) => {
   t.notMatch(piped.stderr, /\x1b\[K/, 'none in a log')
   const forced = sh(`node ${BIN}/bt-put.js --progress "${dir}/s3" < "${dir}/a.bts"`)
   t.match(forced.stderr, /\x1b\[K.*volume 1/, '--progress forces it')
+})
+
+t.test('SIGINT and SIGTERM mid-upload: exit 130/143, nothing stored, no temporary', async (t) => {
+  const dir = t.testdir({ src: { a: 's'.repeat(2_000_000) } })
+  sh(`${seal(`${dir}/src`)} > "${dir}/a.bts"`)
+  const archive = readFileSync(`${dir}/a.bts`)
+  for (const [sig, want] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    const store = `${dir}/store-${sig}`
+    const child = spawn(process.execPath, [`${BIN}/bt-put.js`, '--volume-size', '256K', store], { stdio: ['pipe', 'pipe', 'pipe'] })
+    let err = ''
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()))
+    // Part of the archive, then silence: bt-put is mid-volume when the signal lands.
+    child.stdin.write(archive.subarray(0, 700_000))
+    while (!existsSync(store) || readdirSync(store).length === 0) await new Promise((r) => setTimeout(r, 10))
+    await new Promise((r) => setTimeout(r, 100))
+    child.kill(sig)
+    const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)))
+    t.equal(code, want, `${sig} exits ${want}`)
+    t.match(err, new RegExp(`interrupted by ${sig}`))
+    t.same(readdirSync(store), [], `${sig}: no final object and no temporary`)
+  }
+})
+
+t.test('a full store disk: exit 1 with a hint, nothing left', { skip: process.getuid?.() !== 0 && 'needs root to mount a tmpfs' }, async (t) => {
+  const dir = t.testdir({ src: { a: 'f'.repeat(100) } })
+  writeFileSync(`${dir}/src/big`, Buffer.alloc(3 << 20, 7))
+  sh(`${seal(`${dir}/src`)} > "${dir}/a.bts"`)
+  t.equal(sh(`mkdir "${dir}/full" && mount -t tmpfs -o size=2m tmpfs "${dir}/full"`).code, 0)
+  try {
+    const r = sh(`node ${BIN}/bt-put.js --volume-size 1M "${dir}/full/store" < "${dir}/a.bts"`)
+    t.equal(r.code, 1, r.stderr)
+    t.match(r.stderr, /bt-put: error: cannot write .*: no space left on device \(ENOSPC\)/i)
+    t.match(r.stderr, /bt-put: hint: the filesystem is full/)
+    t.same(readdirSync(`${dir}/full/store`), [], 'the partial volumes are removed')
+  } finally {
+    sh(`umount "${dir}/full"`)
+  }
 })
