@@ -119,6 +119,11 @@ export function describeErrno(err: NodeJS.ErrnoException): string {
   return m ? `${m[1]} (${err.code})` : err.message
 }
 
+/** An error from the operating system: it has an errno code (EACCES, ENOSPC, …), not one of backtory's BT_* codes. */
+export function isSystemError(err: unknown): err is NodeJS.ErrnoException {
+  return err instanceof Error && /^E[A-Z0-9]+$/.test(String((err as NodeJS.ErrnoException).code ?? ''))
+}
+
 export function isErrno(err: unknown, ...codes: string[]): err is NodeJS.ErrnoException {
   return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' &&
     codes.includes((err as NodeJS.ErrnoException).code as string)

@@ -1,7 +1,7 @@
 // The one exit-code table. Every man page's EXIT STATUS is checked against it.
-import { BtError, EXIT, type ExitCode } from '../errors.js'
+import { BtError, EXIT, type ExitCode, isSystemError } from '../errors.js'
 
-export { EXIT }
+export { EXIT, isSystemError }
 
 export const EXIT_MEANING: Array<[ExitCode, string]> = [
   [EXIT.OK, 'success for the full length of the input'],
@@ -24,8 +24,4 @@ export function exitCodeOf(err: unknown): ExitCode {
 
 export function isEpipe(err: unknown): boolean {
   return err instanceof Error && ((err as NodeJS.ErrnoException).code === 'EPIPE' || (err as NodeJS.ErrnoException).code === 'ERR_STREAM_DESTROYED')
-}
-
-export function isSystemError(err: unknown): err is NodeJS.ErrnoException {
-  return err instanceof Error && /^E[A-Z0-9]+$/.test(String((err as NodeJS.ErrnoException).code ?? ''))
 }

@@ -2,6 +2,7 @@
 // EPIPE, and a guard against exiting "successfully" before main() settled.
 import { BtError, EXIT, UsageError } from '../errors.js'
 import { sys } from '../sys/native.js'
+import { redactUrl } from '../transport/url.js'
 import { VERSION } from '../version.js'
 import { type CliSpec, helpText, parseArgs, type Parsed } from './args.js'
 import { exitCodeOf, isEpipe, isSystemError } from './exit.js'
@@ -10,9 +11,7 @@ import { type Io, makeIo } from './io.js'
 export type Main = (parsed: Parsed, io: Io, signal: AbortSignal) => Promise<number>
 
 /** Hides passwords in URLs ("ftp://user:secret@host" -> "ftp://user:***@host"). */
-export function redact(s: string): string {
-  return s.replace(/([a-z][a-z0-9+.-]*:\/\/[^/:@\s]*):[^@/\s]*@/gi, '$1:***@')
-}
+export const redact = redactUrl
 
 export function run(spec: CliSpec, main: Main, proc: NodeJS.Process): void {
   const name = spec.name

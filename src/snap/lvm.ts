@@ -2,12 +2,12 @@
 // a temporary directory (nouuid for XFS, which refuses a second file system
 // with the same UUID; noload for ext3/ext4, whose journal cannot be replayed
 // on a read-only mount), then unmounted and removed.
-import { mkdtempSync, rmdirSync } from 'node:fs'
+import { rmdirSync } from 'node:fs'
 import { basename } from 'node:path'
-import { IoError, isErrno } from '../errors.js'
+import { isErrno } from '../errors.js'
 import { must, rows } from './exec.js'
 import { SnapCommandError, SnapSourceError } from './errors.js'
-import { isOurs, type Provider, type SnapHost, type Snapshot, type Stale, Undo } from './provider.js'
+import { isOurs, mountPoint, type Provider, type SnapHost, type Snapshot, type Stale, Undo } from './provider.js'
 
 const LVM_NAME = '[A-Za-z0-9+_.][A-Za-z0-9+_.-]*'
 const VGLV_RE = new RegExp(`^(${LVM_NAME})/(${LVM_NAME})$`)
@@ -67,13 +67,7 @@ export class LvmProvider implements Provider {
     const dev = `/dev/${snap}`
     const fstype = (await must(run, ['blkid', '-p', '-o', 'value', '-s', 'TYPE', dev])).trim()
     if (!fstype) throw new SnapSourceError(`no file system found on ${JSON.stringify(this.source)}`, 'bt-snap reads file systems, not raw volumes')
-    let mnt: string
-    try {
-      mnt = mkdtempSync(`${this.host.tmpdir}/${name}-`)
-    } catch (err) {
-      throw new IoError(`cannot create a mount point in ${JSON.stringify(this.host.tmpdir)}`, err as NodeJS.ErrnoException)
-    }
-    this.undo.push(`the mount point ${JSON.stringify(mnt)}`, async () => rmdirSync(mnt))
+    const mnt = mountPoint(this.host, name, this.undo)
     await must(run, ['mount', '-t', fstype, '-o', mountOptions(fstype), dev, mnt])
     this.undo.push(`the mount on ${JSON.stringify(mnt)}`, async () => void await must(run, ['umount', mnt], { retryOn: /busy/i }))
     return { path: mnt, id: snap, skip: [] }

@@ -1,7 +1,8 @@
 // The one small interface every snapshot kind implements (take, release, list
 // stale), the naming scheme that marks a snapshot as backtory's, and the undo
 // stack that makes release exact even after a half-finished take.
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmdirSync } from 'node:fs'
+import { IoError } from '../errors.js'
 import { type Runner } from './exec.js'
 import { ReleaseError } from './errors.js'
 
@@ -102,6 +103,18 @@ export class Undo {
     }
     if (failed.length > 0) throw new ReleaseError(failed, first)
   }
+}
+
+/** A fresh, empty temporary directory to mount snapshot `name` on, removed by `undo`. */
+export function mountPoint(host: SnapHost, name: string, undo: Undo): string {
+  let mnt: string
+  try {
+    mnt = mkdtempSync(`${host.tmpdir}/${name}-`)
+  } catch (err) {
+    throw new IoError(`cannot create a mount point in ${JSON.stringify(host.tmpdir)}`, err as NodeJS.ErrnoException)
+  }
+  undo.push(`the mount point ${JSON.stringify(mnt)}`, async () => rmdirSync(mnt))
+  return mnt
 }
 
 // ---- the mount table -------------------------------------------------------

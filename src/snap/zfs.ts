@@ -3,12 +3,12 @@
 // else (zfs-fuse has no .zfs; -r needs the children in place) through a
 // read-only clone POOL/NAME mounted on a fresh temporary directory; then
 // the clone and the snapshot are destroyed.
-import { existsSync, mkdtempSync, rmdirSync, statSync } from 'node:fs'
+import { existsSync, rmdirSync, statSync } from 'node:fs'
 import { basename } from 'node:path'
 import { IoError, isErrno } from '../errors.js'
 import { must, rows } from './exec.js'
 import { SnapCommandError, SnapSourceError } from './errors.js'
-import { isOurs, type Provider, type SnapHost, type Snapshot, type Stale, Undo } from './provider.js'
+import { isOurs, mountPoint, type Provider, type SnapHost, type Snapshot, type Stale, Undo } from './provider.js'
 
 /** zfs-fuse answers "dataset is busy" for a moment after the last reader has gone. */
 const BUSY = /busy/i
@@ -68,13 +68,7 @@ export class ZfsProvider implements Provider {
 
   /** Clones NAME (and with -r each child's NAME) read-only to POOL/NAME, mounted on a temporary directory. */
   private async cloneOf(name: string): Promise<string> {
-    let mnt: string
-    try {
-      mnt = mkdtempSync(`${this.host.tmpdir}/${name}-`)
-    } catch (err) {
-      throw new IoError(`cannot create a mount point in ${JSON.stringify(this.host.tmpdir)}`, err as NodeJS.ErrnoException)
-    }
-    this.undo.push(`the mount point ${JSON.stringify(mnt)}`, async () => rmdirSync(mnt))
+    const mnt = mountPoint(this.host, name, this.undo)
     const clone = `${this.pool}/${name}`
     // zfs-fuse loses extended attributes on a readonly=on file system (listxattr fails with
     // EOPNOTSUPP for good once an object without any is asked): there the clone stays

@@ -5,14 +5,10 @@ import { closeSync, fstatSync, fsyncSync, linkSync, mkdirSync, openSync, readdir
 import { open as openAsync } from 'node:fs/promises'
 import { join } from 'node:path'
 import { type Readable, type Writable } from 'node:stream'
-import { BtError, IoError, RemoteError, isErrno } from '../errors.js'
+import { IoError, RemoteError, isErrno, isSystemError } from '../errors.js'
 import { type RemoteObject, type Transport } from './transport.js'
-import { checkName, writeInto } from './common.js'
-
-/** An error from the operating system (it has an errno code), not one of ours. */
-function isSystemError(err: unknown): err is NodeJS.ErrnoException {
-  return err instanceof Error && !(err instanceof BtError) && typeof (err as NodeJS.ErrnoException).code === 'string'
-}
+import { writeInto } from '../sys/io.js'
+import { checkName } from './common.js'
 
 export class FileTransport implements Transport {
   readonly canResume = true

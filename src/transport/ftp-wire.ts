@@ -82,7 +82,7 @@ export function forwardTo(into: Writable, failed: (err: Error) => void): Writabl
  * server's reply that says why (451 on a full disk) is lost. Here a data
  * socket's error only fails the running transfer; the session is dropped by
  * the transport right after, once that reply had its chance. (An upload's
- * source stream must not fail either: see the counter in saveOnce.)
+ * source stream must not fail either: see the relay in saveOnce.)
  */
 export function keepControlOnDataErrors(ftp: FTPContext): void {
   const ctx = ftp as unknown as {

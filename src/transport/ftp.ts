@@ -12,7 +12,7 @@
 // `offset` bytes; a server that refuses APPE turns canResume off, and the
 // layer above then sends the volume again from its first byte. Downloads
 // resume with REST + RETR.
-import { Transform, type Readable, type Writable } from 'node:stream'
+import { PassThrough, type Readable, type Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { TLSSocket } from 'node:tls'
 import { Client, FTPError, type FTPContext, type FTPResponse } from 'basic-ftp'
@@ -236,14 +236,8 @@ class FtpTransport implements Transport {
           throw new RemoteError('BT_REMOTE_PROTOCOL', `cannot resume "${name}" at ${this.display}: it holds ${have ? `${have.size} bytes` : 'nothing'}, not ${offset}`, { retryable: true })
         }
       }
-      let sent = 0
-      const counter = new Transform({
-        highWaterMark: 1 << 20,
-        transform(chunk: Buffer, _enc, cb) {
-          sent += chunk.length
-          cb(null, chunk)
-        },
-      })
+      // A stream between the caller's and basic-ftp's, whose failures are ours to shape (below).
+      const relay = new PassThrough({ highWaterMark: 1 << 20 })
       // The caller's stream failing is its own error, not the server's (reported as is).
       // Whichever of the source and the upload fails first is the cause.
       let sourceError: unknown
@@ -255,21 +249,21 @@ class FtpTransport implements Transport {
       // basic-ftp closes the whole session when the stream it uploads from fails, and
       // its pipeline fails that stream whenever the data connection breaks: the
       // server's late reply (451 on a full disk) would then be lost with the session.
-      // So the counter is destroyed without an error: the upload then fails with the
+      // So the relay is destroyed without an error: the upload then fails with the
       // data connection's own error (or a premature close when the source failed),
       // and the control connection stays open for that reply.
-      const destroy = counter.destroy.bind(counter)
-      counter.destroy = (_err?: Error) => destroy()
-      counter.on('close', () => { first ??= 'upload' })
-      counter.on('error', () => { first ??= 'upload' })
-      const feed = pipeline(data, counter).catch(() => undefined)
+      const destroy = relay.destroy.bind(relay)
+      relay.destroy = (_err?: Error) => destroy()
+      relay.on('close', () => { first ??= 'upload' })
+      relay.on('error', () => { first ??= 'upload' })
+      const feed = pipeline(data, relay).catch(() => undefined)
       const replies = listenForReplies(c)
       try {
-        if (offset > 0) await c.appendFrom(counter, name)
-        else await c.uploadFrom(counter, name)
+        if (offset > 0) await c.appendFrom(relay, name)
+        else await c.uploadFrom(relay, name)
       } catch (err) {
         first ??= 'upload'
-        counter.destroy()
+        relay.destroy()
         await feed
         if (sourceError !== undefined) {
           this.drop()
@@ -287,11 +281,8 @@ class FtpTransport implements Transport {
         replies.stop()
       }
       await feed
+      // What the server holds is checked above this layer, for every transport (put.ts).
       if (sourceError !== undefined) throw new Local(sourceError)
-      const after = await this.statOn(c, name)
-      if (after?.size !== offset + sent) {
-        throw new RemoteError('BT_REMOTE_DROPPED', `upload of "${name}" to ${this.display} was cut short: the server holds ${after?.size ?? 0} bytes of ${offset + sent}`, { retryable: true })
-      }
     }))
   }
 

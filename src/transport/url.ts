@@ -83,6 +83,7 @@ function decodeURIComponentSafe(s: string): string {
   }
 }
 
+/** Hides passwords in URLs ("ftp://user:secret@host" -> "ftp://user:***@host"), wherever they stand in `s`. */
 export function redactUrl(s: string): string {
   return s.replace(/([a-z][a-z0-9+.-]*:\/\/[^/:@\s]*):[^@/\s]*@/gi, '$1:***@')
 }

@@ -1,11 +1,10 @@
 // bt-snap --btrfs on a real btrfs (a loop-mounted image): the round trip, the
 // scanner options, the hooks, and the release on every kind of ending.
 import t, { type Test } from 'tap'
-import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { runBin, sh } from '../helpers.js'
 import { buildTree, compareTrees } from '../tree.js'
-import { btrfsMount, cmd, missing, scratch, traces } from './fixtures.js'
+import { btrfsMount, cmd, missing, scratch, startHeld, traces } from './fixtures.js'
 
 const skip = missing('btrfs', t)
 const SET = 'btrfstest'
@@ -123,22 +122,13 @@ t.test('bt-snap --btrfs', { skip }, async (t) => {
 
   for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     t.test(`${sig} mid-scan: exit ${code}, released, --finally ran`, async (t) => {
-      const marker = `${dir}/scanning-${sig}`
-      const child = spawn(process.execPath, [`${process.cwd()}/bin/bt-snap.js`, '--btrfs', vol, '--set', SET,
-        '--post', `touch "${marker}"`, '--finally', finallyHook], { stdio: ['ignore', 'pipe', 'pipe'] })
-      let stderr = ''
-      child.stderr.on('data', (b: Buffer) => (stderr += b))
-      // Nobody reads stdout: once its pipe is full, bt-snap waits in the middle of the scan.
-      child.stdout.pause()
-      for (let i = 0; i < 100 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 50))
-      await new Promise((r) => setTimeout(r, 300))
+      const held = await startHeld(['--btrfs', vol, '--set', SET, '--finally', finallyHook], `${dir}/scanning-${sig}`)
       t.ok(snaps().length === 1, 'the snapshot exists while bt-snap waits')
-      child.kill(sig)
-      child.kill(sig) // a second signal must not cut the release short
-      child.stdout.resume()
-      const exit = await new Promise<number | null>((r) => child.on('close', (c) => r(c)))
-      t.equal(exit, code, stderr)
-      t.match(stderr, new RegExp(`interrupted by ${sig}`))
+      held.child.kill(sig)
+      held.child.kill(sig) // a second signal must not cut the release short
+      const exit = await held.finish()
+      t.equal(exit, code, held.stderr())
+      t.match(held.stderr(), new RegExp(`interrupted by ${sig}`))
       t.equal(finEnv().BT_STATUS, String(code))
       clean(t, `after ${sig}`)
     })

@@ -6,7 +6,7 @@
 // zfs-fuse listens on a fixed socket (/var/run/zfs/zfs_socket, compiled in):
 // one daemon per machine. A running one is reused and left running; one we
 // started is stopped. Pools are named per process, so runs do not collide.
-import { spawnSync } from 'node:child_process'
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { type Test } from 'tap'
@@ -108,4 +108,34 @@ export function traces(set: string): string[] {
   const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').filter((l) => l.includes(mark)).map((l) => `mount: ${l}`)
   const dirs = readdirSync(tmpdir()).filter((n) => n.startsWith(mark)).map((n) => `dir: ${tmpdir()}/${n}`)
   return [...mounts, ...dirs]
+}
+
+export interface Held {
+  child: ChildProcess
+  stderr(): string
+  /** Lets the output flow again and waits for the exit code. */
+  finish(): Promise<number | null>
+}
+
+/**
+ * Starts bin/bt-snap.js with `args` and holds it in the middle of its scan:
+ * its --post hook touches `marker`, and nobody reads its stdout, so once the
+ * pipe is full it waits there, with the snapshot taken.
+ */
+export async function startHeld(args: string[], marker: string): Promise<Held> {
+  const child = spawn(process.execPath, [`${process.cwd()}/bin/bt-snap.js`, ...args, '--post', `touch "${marker}"`],
+    { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr!.on('data', (b: Buffer) => (stderr += b))
+  child.stdout!.pause()
+  for (let i = 0; i < 100 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 50))
+  await new Promise((r) => setTimeout(r, 300))
+  return {
+    child,
+    stderr: () => stderr,
+    finish: () => {
+      child.stdout!.resume()
+      return new Promise((r) => child.on('close', (c: number | null) => r(c)))
+    },
+  }
 }

@@ -2,11 +2,10 @@
 // zfs-fuse has no .zfs directory, so every run reads through a read-only clone
 // (the .zfs route of OpenZFS is covered with a recorded runner in provider.test.ts).
 import t, { type Test } from 'tap'
-import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { runBin, sh } from '../helpers.js'
 import { buildTree, compareTrees } from '../tree.js'
-import { cmd, missing, scratch, traces, zfsPool } from './fixtures.js'
+import { cmd, missing, scratch, startHeld, traces, zfsPool } from './fixtures.js'
 
 const skip = missing('zfs', t)
 const SET = 'zfstest'
@@ -66,19 +65,11 @@ t.test('bt-snap --zfs', { skip }, async (t) => {
     t.equal(readFileSync(`${dir}/code`, 'utf8').trim(), '141', r.stderr)
     t.equal(finEnv().BT_STATUS, '141')
     clean(t, 'after EPIPE')
-    const marker = `${dir}/scanning`
-    const child = spawn(process.execPath, [`${process.cwd()}/bin/bt-snap.js`, '--zfs', ds, '--set', SET,
-      '--post', `touch "${marker}"`, '--finally', finallyHook], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let stderr = ''
-    child.stderr.on('data', (b: Buffer) => (stderr += b))
-    child.stdout.pause()
-    for (let i = 0; i < 100 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 50))
-    await new Promise((r) => setTimeout(r, 300))
+    const held = await startHeld(['--zfs', ds, '--set', SET, '--finally', finallyHook], `${dir}/scanning`)
     t.equal(ours().length, 2, 'snapshot and clone exist while bt-snap waits')
-    child.kill('SIGTERM')
-    child.stdout.resume()
-    const exit = await new Promise<number | null>((r) => child.on('close', (c) => r(c)))
-    t.equal(exit, 143, stderr)
+    held.child.kill('SIGTERM')
+    const exit = await held.finish()
+    t.equal(exit, 143, held.stderr())
     t.equal(finEnv().BT_STATUS, '143')
     clean(t, 'after SIGTERM')
   })
