@@ -33,8 +33,9 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import {
   type CapturePart, type EntryMeta, type Frame, type HeaderFrame, type IncompleteFrame, type StreamInfo, type Time, type TrailerFrame,
-  encodeHeaderRecords, encodeTrailerRecords, entryRecords, typeflagOf,
+  entryRecords, typeflagOf,
 } from '../src/format/frame.js'
+import { encodeHeaderRecords, encodeTrailerRecords } from '../src/format/control.js'
 import { encodeCopy, encodeLiteral } from '../src/delta/format.js'
 import { encodeSparseMap } from '../src/format/sparse.js'
 import { BLOCK, ZERO_BLOCK, type Ustar, decodeUstar, encodePax, encodeUstar, padding, setChecksum } from '../src/format/tarblock.js'
@@ -66,7 +67,8 @@ export function listFrame(f: ListedFrame): string {
       const i = f.info
       return `header v=${q(i.version)} producer=${q(i.producer)} host=${q(i.host)} source=${q(i.source)} ` +
         `stream=${q(i.stream)} time=${q(i.time)} id=${q(i.id)}` +
-        (i.base !== undefined ? ` base=${q(i.base)}` : '') + (i.baseIndex !== undefined ? ` base-index=${q(i.baseIndex)}` : '')
+        (i.base !== undefined ? ` base=${q(i.base)}` : '') + (i.baseIndex !== undefined ? ` base-index=${q(i.baseIndex)}` : '') +
+        (i.unlisted !== undefined ? ` unlisted=${i.unlisted}` : '')
     }
     case 'incomplete':
       return `incomplete ${q(f.path)} reason=${q(f.reason)}`
@@ -188,6 +190,8 @@ interface Item {
   data?: Buffer
   /** An incomplete note written right after the entry. */
   incomplete?: string
+  /** The path the note names, when it is not the entry's (a failure case). */
+  notePath?: string
   /** One part of a captured file. */
   part?: CapturePart
 }
@@ -300,7 +304,7 @@ function deltaItem(path: string, more: Partial<EntryMeta> = {}): Item {
   }
 }
 
-function record(path: string, op: 'unchanged' | 'meta' | 'copy', size: number, more: Partial<EntryMeta> = {}): Item {
+function record(path: string, op: 'unchanged' | 'meta' | 'copy' | 'deleted', size: number, more: Partial<EntryMeta> = {}): Item {
   return { meta: meta(path, 'file', { size, op, ...more }) }
 }
 
@@ -349,7 +353,7 @@ interface Encoded {
 
 /** Encodes items with StreamEncoder, noting offsets and the listing a reader must reproduce. */
 function encode(items: Item[], info: StreamInfo = INFO): Encoded {
-  const enc = new StreamEncoder()
+  const enc = new StreamEncoder({ version: info.version })
   const parts: Buffer[] = []
   let at = 0
   const put = (b: Buffer) => {
@@ -384,9 +388,9 @@ function encode(items: Item[], info: StreamInfo = INFO): Encoded {
       lines.push(listFrame({ kind: 'entry', meta: it.meta, data: sha256(data) }))
     }
     if (it.incomplete) {
-      put(enc.incomplete(it.meta.path, it.incomplete))
+      put(enc.incomplete(it.notePath ?? it.meta.path, it.incomplete))
       incompletes++
-      lines.push(listFrame({ kind: 'incomplete', path: it.meta.path, reason: it.incomplete }))
+      lines.push(listFrame({ kind: 'incomplete', path: it.notePath ?? it.meta.path, reason: it.incomplete }))
     }
   }
   marks.trailer = at
@@ -470,6 +474,155 @@ interface HandEntry {
   data?: Buffer
   more?: Partial<Ustar>
   tweak?: (b: Buffer) => void
+  /** What the reader hands on as the body, when it is not all of `data` (a sparse map is not). */
+  listed?: Buffer
+}
+
+
+type Ok = (name: string, e: { stream: Buffer; lines: string[] }, comment: string) => void
+type Bad = (name: string, expect: Expect, code: string, stream: Buffer, comment: string) => void
+type Hand = (header: Buffer, entries: HandEntry[], trailerExtra?: Array<[string, string]>) => { stream: Buffer; lines: string[] }
+
+export const INFO2: StreamInfo = { ...INFO, version: '2' }
+const DIFF2: StreamInfo = { ...DIFF_INFO, version: '2' }
+const QUICK2: StreamInfo = { ...QUICK_INFO, version: '2' }
+
+/** Replaces the first occurrence of `from` by `to` (same length), and fixes the checksum of the block it is in when asked. */
+function patch(b: Buffer, from: string, to: string, after = 0, resumBlock = false): Buffer {
+  const at = b.indexOf(from, after)
+  if (at === -1 || from.length !== to.length) throw new Error(`patch: ${JSON.stringify(from)} not found`)
+  const c = Buffer.from(b)
+  c.write(to, at, 'latin1')
+  if (resumBlock) {
+    const start = at - (at % BLOCK)
+    resum(c.subarray(start, start + BLOCK))
+  }
+  return c
+}
+
+/** Version 2 (backtory-stream(5), FRAMING): the same trees, laid out with x headers only. */
+function v2Vectors(ok: Ok, bad: Bad): void {
+  const root = { meta: meta('.', 'directory') }
+  ok('v2_success', encode(fullTree(), INFO2),
+    'version 2: the header on the root entry, the trailer on a repeat of the root; every entry type, xattrs, sparse, long and UTF-8 names')
+  ok('v2_success_empty', encode([root], INFO2), 'version 2: the smallest stream, an empty root directory; header, root and end member')
+  const changing = file('data.log', Buffer.from('partly written\n'))
+  changing.incomplete = 'changed while being read'
+  const lastChanging = file('z.log', Buffer.from('the last entry, flagged\n'))
+  lastChanging.incomplete = 'shrank while being read (at byte 24 of 30)'
+  ok('v2_success_incomplete', encode([root, changing, file('m.txt', Buffer.from('between\n')), lastChanging], INFO2),
+    'version 2: incomplete notes in the x header of the next member, the last one in the end member\'s')
+  ok('v2_success_diff', encode(diffTree(), DIFF2), 'version 2: a differential with every record kind')
+  ok('v2_success_quick', encode(quickTree(), QUICK2), 'version 2: a quick-checked scan')
+  const dump = noise(40, 3000)
+  ok('v2_success_capture', encode([root, file('a.txt', Buffer.from('before\n')),
+    ...capture('db.sql', [dump.subarray(0, 1200), dump.subarray(1200, 2400), dump.subarray(2400)]), ...capture('one.sql', [Buffer.from('one part\n')])], INFO2),
+  'version 2: captured files, runs of three parts and one part')
+  const compact = [
+    { meta: meta('.', 'directory', { mtime: { sec: T0 + 86400, nsec: 0 } }) },
+    record('gone.txt', 'deleted', 0),
+    { meta: meta('logs', 'directory') },
+    file('logs/new.log', Buffer.from('a literal\n')),
+    record('old/name.bin', 'deleted', 0),
+  ]
+  ok('v2_success_diff_unlisted', encode(compact as Item[], { ...DIFF2, unlisted: 'unchanged' }),
+    'version 2: BACKTORY.unlisted=unchanged (what the differential does not list is as in the base) and deleted records')
+  const binary = [
+    root, file('caf\udce9.txt', Buffer.from('latin-1 name\n')), { meta: meta('to-caf\udce9', 'symlink', { mode: 0o777, linkpath: 'caf\udce9.txt' }) },
+    file('ok-\u00e9.txt', Buffer.from('utf-8 name\n')),
+  ]
+  ok('v2_success_binary_names', encode(binary, INFO2),
+    'version 2: a name and a link target with the octet 0xe9 (not UTF-8): hdrcharset=BINARY, read back as U+DCE9')
+
+  const small = encode(smallTree(), INFO2)
+  const s = small.stream
+  const endAt = small.marks.trailer
+  const endBody = endAt + BLOCK
+  bad('v2_end_not_root', 'frame failure', 'BT_FRAME', patch(s, '0000755', '0000750', s.length - 3 * BLOCK, true),
+    'version 2: the end member\'s ustar block differs from the root\'s (mode 0750, checksum right)')
+  bad('v2_end_records_differ', 'frame failure', 'BT_FRAME', patch(s, `mtime=${T0}`, `mtime=${T0 + 1}`, endBody),
+    'version 2: the end member\'s mtime record differs from the root entry\'s')
+  bad('v2_truncated_before_end', 'truncated', 'BT_TRUNCATED', s.subarray(0, endAt), 'version 2: ends at a frame boundary before the end member')
+  bad('v2_truncated_in_end', 'truncated', 'BT_TRUNCATED', s.subarray(0, s.length - 2 * BLOCK - 100), 'version 2: ends inside the end member\'s ustar block')
+  bad('v2_end_then_garbage', 'trailing data', 'BT_TRAILING', Buffer.concat([s, Buffer.from('\n')]), 'version 2: a newline after the end-of-archive marker')
+  const prefix = s.subarray(0, endAt)
+  bad('v2_global_frame', 'frame failure', 'BT_FRAME', Buffer.concat([prefix,
+    globalFrame('BACKTORY.incomplete', [['BACKTORY.kind', 'incomplete'], ['BACKTORY.path', 'z.txt'], ['BACKTORY.reason', 'r'], ['BACKTORY.chain', sha256(prefix)]])]),
+  'version 2: a version 1 incomplete note (a typeflag g frame): version 2 has no g frame')
+  bad('v2_header_says_1', 'header failure', 'BT_FRAME', patch(s, 'BACKTORY.v=2', 'BACKTORY.v=1'),
+    'an x header that says BACKTORY.v=1: version 1 opens with a g frame')
+  bad('v2_header_in_g_frame', 'header failure', 'BT_FRAME', finish(globalFrame('BACKTORY.header', encodeHeaderRecords(INFO2)), 0),
+    'a g header frame that says BACKTORY.v=2: version 2 opens with the root\'s x header')
+  bad('v2_first_not_root', 'header failure', 'BT_FRAME', patch(s, 'path=./', 'path=a/'),
+    'version 2: the first entry, which carries the header, is "a", not the root')
+  const wrong = file('notes.txt', Buffer.from('x\n'))
+  wrong.incomplete = 'changed while being read'
+  wrong.notePath = 'other.txt'
+  bad('v2_note_names_another_path', 'frame failure', 'BT_FRAME', encode([root, wrong, file('z.txt', Buffer.from('z\n'))], INFO2).stream,
+    'version 2: an incomplete note after "notes.txt" names "other.txt"')
+  bad('note_names_another_path', 'frame failure', 'BT_FRAME', encode([root, wrong], INFO).stream,
+    'version 1: an incomplete note after "notes.txt" names "other.txt": a note names the entry it follows')
+  bad('deleted_in_v1', 'frame failure', 'BT_FRAME', encode([root, record('gone.txt', 'deleted', 0)], DIFF_INFO).stream,
+    'version 1 has no deleted record: an unknown op')
+  bad('v2_deleted_in_quick', 'frame failure', 'BT_FRAME', encode([root, record('gone.txt', 'deleted', 0)], QUICK2).stream,
+    'version 2: a deleted record in a quick stream, which holds unchanged records only')
+  bad('v2_unlisted_in_full', 'header failure', 'BT_FRAME', encode([root], { ...INFO2, unlisted: 'unchanged' }).stream,
+    'version 2: BACKTORY.unlisted in a full stream, which has no base')
+  bad('v2_unlisted_unknown', 'header failure', 'BT_FRAME', encode([root], { ...DIFF2, unlisted: 'ignored' as 'deleted' }).stream,
+    'version 2: BACKTORY.unlisted=ignored: "deleted" and "unchanged" are the values')
+  bad('v2_diff_without_base', 'header failure', 'BT_FRAME', encode([root], { ...DIFF2, base: undefined }).stream,
+    'a diff stream without BACKTORY.base: readers refuse it, not only appliers')
+  bad('v2_full_with_base', 'header failure', 'BT_FRAME', encode([root], { ...INFO2, base: BASE_ID }).stream,
+    'a full stream with BACKTORY.base')
+}
+
+/** Rules of READING RULES that hold in every version, cut from version 1 streams by hand. */
+function ruleVectors(ok: Ok, bad: Bad, upToLast: Buffer, hand: Hand): void {
+  const header = new StreamEncoder({ version: '1' }).header(INFO)
+  const root = meta('.', 'directory')
+  const rootEntry = { meta: root, records: (c: string) => encodePax(entryRecords(root, 0, c)) }
+  const one = (m: EntryMeta, extra: Array<[string, string | Buffer]>) =>
+    finish(Buffer.concat([upToLast, handEntry(m, encodePax([...entryRecords(m, 0, sha256(upToLast)).slice(0, -1),
+      ...extra, ['BACKTORY.chain', sha256(upToLast)]]), Buffer.alloc(0))]), 6)
+  const frame = (name: string, stream: Buffer, comment: string) => bad(name, 'frame failure', 'BT_FRAME', stream, comment)
+  frame('hardlink_empty_target', one(meta('hl', 'hardlink', { linkpath: '' }), []), 'a hard link whose linkpath is empty')
+  frame('symlink_empty_target', one(meta('sl', 'symlink', { linkpath: '' }), []), 'a symbolic link whose linkpath is empty')
+  frame('dev_not_decimal', one(meta('d.txt', 'file', { dev: '0x801' }), []), 'BACKTORY.dev=0x801: a decimal number')
+  frame('ino_not_decimal', one(meta('i.txt', 'file', { ino: '-5' }), []), 'BACKTORY.ino=-5: a decimal number without sign')
+  frame('pax_empty_key', one(meta('k.txt', 'file'), [['', 'x']]), 'a pax record with an empty key')
+  frame('pax_nul_key', one(meta('k.txt', 'file'), [['comment\0x', 'y']]), 'a pax key with a NUL octet')
+  frame('empty_path', one(meta('', 'file'), []), 'an entry whose path record and ustar name are empty')
+  frame('root_not_directory', one(meta('.', 'file'), []), 'an entry "." that is a regular file: the root is a directory')
+  const fields = meta('octal.txt', 'file', { mode: 0o640, uid: 1234, gid: 5678, size: 6, uname: 'ustar-user', gname: 'ustar-group' })
+  ok('success_octal_tolerance', hand(header, [rootEntry, {
+    meta: fields, data: Buffer.from('octal\n'), records: (c) => encodePax([['path', 'octal.txt'], ['mtime', String(T0)], ['BACKTORY.chain', c]]),
+    tweak: (b) => {
+      b.write('   640 \0', 100, 8, 'latin1') // leading spaces, then digits, then a space and a NUL
+      b.write(' 2322\0\0\0', 108, 8, 'latin1')
+      b.write('13056\0  ', 116, 8, 'latin1') // NULs and spaces mixed after the digits
+      b.fill(0, 329, 345) // devmajor and devminor all NUL: 0
+    },
+  }]), 'ustar numeric fields with leading spaces, trailing spaces and NULs mixed, and all-NUL fields, which readers accept')
+  const spaced = meta('octal.txt', 'file', { size: 0 })
+  frame('octal_space_inside', finish(Buffer.concat([upToLast, handEntry(spaced,
+    encodePax(entryRecords(spaced, 0, sha256(upToLast)).filter(([k]) => k !== 'uid')), Buffer.alloc(0), {},
+    (b) => b.write('12 34\0\0\0', 108, 8, 'latin1'))]), 6), 'a ustar uid field "12 34": a space between digits is not octal')
+  bad('header_bad_pax_record', 'header failure', 'BT_FRAME', Buffer.concat([ustar('g', 'BACKTORY.header', 24), padded(Buffer.from('99 BACKTORY.kind=header\n'))]),
+    'the header frame\'s first pax record says 99 octets where 24 are: malformed (BT_FRAME), not "not a stream"')
+  const lit = meta('lit.txt', 'file', { size: 4 })
+  ok('success_sha256_on_literal', hand(header, [rootEntry, {
+    meta: lit, data: Buffer.from('lit\n'), records: (c) => recordsWith(lit, 4, c, [['BACKTORY.sha256', 'not a digest'], ['BACKTORY.from', '../x']]),
+  }]), 'BACKTORY.sha256 and BACKTORY.from on a literal, where no op calls for them: ignored whatever their value')
+  const sp = meta('disk.img', 'file', { size: 300, sparse: [[0, 10], [100, 0], [200, 10]] })
+  const spMap = encodeSparseMap(sp.sparse!)
+  const spData = noise(13, 20)
+  ok('success_sparse_details', hand(header, [rootEntry, {
+    meta: sp, data: Buffer.concat([spMap, spData]), listed: spData, more: { name: 'GNUSparseFile.0/disk.img' },
+    records: (c) => recordsWith(sp, spMap.length + 20, c, [['path', 'not-this-name']]),
+  }]), 'a sparse file with a zero-length segment in the middle, and a path record that GNU.sparse.name overrides')
+  frame('sparse_without_realsize', finish(Buffer.concat([upToLast, handEntry(sp,
+    encodePax(entryRecords(sp, spMap.length + 20, sha256(upToLast)).filter(([k]) => k !== 'GNU.sparse.realsize')),
+    Buffer.concat([spMap, spData]), { name: 'GNUSparseFile.0/disk.img' })]), 6), 'a sparse file without GNU.sparse.realsize, which is required')
 }
 
 export function generateVectors(): Vector[] {
@@ -494,12 +647,12 @@ export function generateVectors(): Vector[] {
     for (const e of entries) {
       const data = e.data ?? Buffer.alloc(0)
       prefix = Buffer.concat([prefix, handEntry(e.meta, e.records(sha256(prefix)), data, e.more, e.tweak)])
-      lines.push(listFrame({ kind: 'entry', meta: e.meta, data: sha256(data) }))
+      lines.push(listFrame({ kind: 'entry', meta: e.meta, data: sha256(e.listed ?? data) }))
     }
     lines.push(listFrame({ kind: 'trailer', entries: entries.length, incomplete: 0, bytes: prefix.length, chain: sha256(prefix) }))
     return { stream: finish(prefix, entries.length, {}, trailerExtra), lines }
   }
-  const header = new StreamEncoder().header(INFO)
+  const header = new StreamEncoder({ version: '1' }).header(INFO)
   const root = meta('.', 'directory')
   const hello = meta('a.txt', 'file', { size: 6 })
   ok('success_unknown_keys', hand(
@@ -672,8 +825,8 @@ export function generateVectors(): Vector[] {
     Buffer.concat([Buffer.from('age-encryption.org/v1\n-> X25519 not-a-real-stanza\n--- mac\n'), noise(20, 1000)]),
     'an encrypted file, not a tar: the first block is not a ustar header')
   bad('starts_with_trailer', 'header failure', 'BT_NOT_STREAM', finish(Buffer.alloc(0), 0), 'a trailer frame where the header frame belongs')
-  bad('unknown_version', 'header failure', 'BT_VERSION', encode(smallTree(), { ...INFO, version: '2' }).stream,
-    'BACKTORY.v=2 in an otherwise valid stream; readers must refuse unknown versions')
+  bad('unknown_version', 'header failure', 'BT_VERSION', encode(smallTree(), { ...INFO, version: '3' }).stream,
+    'BACKTORY.v=3 in an otherwise valid stream (laid out as version 2); readers must refuse unknown versions')
   const noId = globalFrame('BACKTORY.header', encodeHeaderRecords(INFO).filter(([k]) => k !== 'BACKTORY.id'))
   bad('header_missing_field', 'header failure', 'BT_FRAME', finish(noId, 0), 'the header frame lacks BACKTORY.id')
 
@@ -776,6 +929,8 @@ export function generateVectors(): Vector[] {
   bad('trailer_then_garbage', 'trailing data', 'BT_TRAILING', Buffer.concat([s.subarray(0, m.eoa), Buffer.alloc(2 * BLOCK, 0x78)]),
     'non-zero bytes where the end-of-archive marker belongs')
 
+  v2Vectors(ok, bad)
+  ruleVectors(ok, bad, upToLast, hand)
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
 }
 

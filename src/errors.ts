@@ -70,7 +70,7 @@ export class DigestMismatchError extends InputError {
 
 export class VersionError extends InputError {
   constructor(version: string) {
-    super('BT_VERSION', `unsupported stream version ${JSON.stringify(version)} (this backtory reads version 1)`,
+    super('BT_VERSION', `unsupported stream version ${JSON.stringify(version)} (this backtory reads versions 1 and 2)`,
       'the stream was written by a newer backtory; restore with that version')
   }
 }

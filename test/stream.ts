@@ -21,7 +21,8 @@ export function entry(path: string, type: EntryMeta['type'], more: Partial<Entry
 
 /** A complete, valid stream holding `items` in order. */
 export function makeStream(items: Item[], info: StreamInfo = INFO): Buffer {
-  const enc = new StreamEncoder()
+  // The version of `info` lays the stream out: hostile streams may lack the root a version 2 stream opens with.
+  const enc = new StreamEncoder({ version: info.version })
   const parts = [enc.header(info)]
   for (const it of items) {
     const data = it.data === undefined ? Buffer.alloc(0) : Buffer.from(it.data)

@@ -1,9 +1,12 @@
 // The typed view of a backtory stream. Every `BACKTORY.*` key is decoded here,
 // once, into the Frame union; nothing else in the code looks at pax keys or names.
-import { FrameError, VersionError } from '../errors.js'
+import { FrameError } from '../errors.js'
+import { fsToName, isBinaryName, nameBytes } from './fsname.js'
 import { type PaxRecords, type Ustar } from './tarblock.js'
 
-export const STREAM_VERSION = '1'
+/** The version writers write; readers read every one of READ_VERSIONS (backtory-stream(5), VERSIONING). */
+export const STREAM_VERSION = '2'
+export const READ_VERSIONS: readonly string[] = ['1', '2']
 const MAX_OCTAL_SIZE = 0o77777777777
 
 export interface Time {
@@ -80,7 +83,15 @@ export interface StreamInfo {
   base?: string
   /** "diff" streams: the digest of that full's index, as bt-delta recorded it. */
   baseIndex?: string
+  /**
+   * Version 2 quick and diff streams: what a path of the base that the stream
+   * does not list is. Absent means "deleted", the only meaning of version 1.
+   */
+  unlisted?: Unlisted
 }
+
+export type Unlisted = 'deleted' | 'unchanged'
+export const UNLISTED: readonly string[] = ['deleted', 'unchanged']
 
 /** Stream kinds: a complete tree; a scan that marked quick-checked files unchanged; a differential. */
 export const STREAM_KINDS = ['full', 'quick', 'diff'] as const
@@ -88,9 +99,11 @@ export const STREAM_KINDS = ['full', 'quick', 'diff'] as const
 /**
  * How a differential (or quick) entry relates to the full: absent means the
  * content is here in full (a literal); the others carry no plain content.
+ * "deleted" (version 2 diffs) names a path of the base that no longer exists.
  */
-export type EntryOp = 'unchanged' | 'meta' | 'delta' | 'copy'
-const OPS: readonly string[] = ['unchanged', 'meta', 'delta', 'copy']
+export type EntryOp = 'unchanged' | 'meta' | 'delta' | 'copy' | 'deleted'
+const OPS_V1: readonly string[] = ['unchanged', 'meta', 'delta', 'copy']
+const OPS_V2: readonly string[] = [...OPS_V1, 'deleted']
 
 export interface HeaderFrame { kind: 'header'; info: StreamInfo }
 export interface EntryFrame {
@@ -140,14 +153,16 @@ export function entryRecords(meta: EntryMeta, stored: number, chain: string, par
   const r: Array<[string, string | Buffer]> = []
   // The ustar size field ends at 8 GiB - 1; beyond that only the pax record holds the truth.
   if (stored > MAX_OCTAL_SIZE) r.push(['size', String(stored)])
+  // A name that is not UTF-8 is written as its octets, and said so (POSIX hdrcharset).
+  if (isBinaryName(meta.path) || (meta.linkpath !== undefined && isBinaryName(meta.linkpath))) r.push(['hdrcharset', 'BINARY'])
   if (meta.sparse) {
     r.push(['GNU.sparse.major', '1'], ['GNU.sparse.minor', '0'],
-      ['GNU.sparse.name', meta.path], ['GNU.sparse.realsize', String(meta.size)])
+      ['GNU.sparse.name', nameBytes(meta.path)], ['GNU.sparse.realsize', String(meta.size)])
   } else {
     // Directories keep tar's trailing slash, so `tar -t` shows them as tar would.
-    r.push(['path', meta.type === 'directory' ? `${meta.path === '.' ? '.' : meta.path}/` : meta.path])
+    r.push(['path', nameBytes(meta.type === 'directory' ? `${meta.path}/` : meta.path)])
   }
-  if (meta.linkpath !== undefined) r.push(['linkpath', meta.linkpath])
+  if (meta.linkpath !== undefined) r.push(['linkpath', nameBytes(meta.linkpath)])
   r.push(['uid', String(meta.uid)], ['gid', String(meta.gid)])
   if (Buffer.byteLength(meta.uname) > 31) r.push(['uname', meta.uname])
   if (Buffer.byteLength(meta.gname) > 31) r.push(['gname', meta.gname])
@@ -158,10 +173,11 @@ export function entryRecords(meta: EntryMeta, stored: number, chain: string, par
     if (part.more) r.push(['BACKTORY.more', '1'])
   }
   if (meta.op) {
-    r.push(['BACKTORY.op', meta.op], ['BACKTORY.size', String(meta.size)])
+    r.push(['BACKTORY.op', meta.op])
+    if (meta.op !== 'deleted') r.push(['BACKTORY.size', String(meta.size)])
     if (meta.baseSha256) r.push(['BACKTORY.base-sha256', meta.baseSha256])
     if (meta.sha256) r.push(['BACKTORY.sha256', meta.sha256])
-    if (meta.from !== undefined) r.push(['BACKTORY.from', meta.from])
+    if (meta.from !== undefined) r.push(['BACKTORY.from', nameBytes(meta.from)])
   }
   if (meta.dev !== undefined) r.push(['BACKTORY.dev', meta.dev])
   if (meta.ino !== undefined) r.push(['BACKTORY.ino', meta.ino])
@@ -181,26 +197,36 @@ export function unescapeKey(key: string): string {
   return key.replace(/%3D/g, '=').replace(/%25/g, '%')
 }
 
-function text(pax: PaxRecords, key: string): string | undefined {
+export function text(pax: PaxRecords, key: string): string | undefined {
   return pax.get(key)?.toString('utf8')
 }
 
-function int(pax: PaxRecords, key: string, fallback: number, where: string): number {
+/** A path-valued record: its octets as a name (fsname.ts), with or without hdrcharset=BINARY. */
+export function nameOf(pax: PaxRecords, key: string): string | undefined {
+  const v = pax.get(key)
+  return v === undefined ? undefined : fsToName(v)
+}
+
+export function int(pax: PaxRecords, key: string, fallback: number, where: string): number {
   const v = text(pax, key)
   if (v === undefined) return fallback
   if (!/^(0|[1-9][0-9]*)$/.test(v) || !Number.isSafeInteger(Number(v))) throw new FrameError(where, `bad ${key} ${JSON.stringify(v)}`)
   return Number(v)
 }
 
-export function decodeEntry(u: Ustar, pax: PaxRecords, where: string): EntryMeta {
+export function decodeEntry(u: Ustar, pax: PaxRecords, where: string, version = STREAM_VERSION): EntryMeta {
   const type = TYPE_OF[u.typeflag]
   if (!type) throw new FrameError(where, `unsupported tar entry type ${JSON.stringify(u.typeflag)}`)
   const sparse = text(pax, 'GNU.sparse.major') !== undefined
   if (sparse && (text(pax, 'GNU.sparse.major') !== '1' || text(pax, 'GNU.sparse.minor') !== '0')) {
     throw new FrameError(where, 'only GNU sparse format 1.0 is supported')
   }
-  const rawPath = (sparse ? text(pax, 'GNU.sparse.name') : undefined) ?? text(pax, 'path') ?? u.name
+  if (sparse && !pax.has('GNU.sparse.realsize')) throw new FrameError(where, 'a sparse file without GNU.sparse.realsize')
+  // A sparse file's GNU.sparse.name wins over any path record (GNU tar's rule).
+  const rawPath = (sparse ? nameOf(pax, 'GNU.sparse.name') : undefined) ?? nameOf(pax, 'path') ?? u.name
+  if (rawPath === '') throw new FrameError(where, 'an entry with an empty path')
   const path = rawPath.replace(/\/+$/, '') || (rawPath.startsWith('/') ? '/' : '.')
+  if (path === '.' && type !== 'directory') throw new FrameError(where, `the root "." as a ${type}: the root is a directory`)
   const mtimeText = text(pax, 'mtime')
   const ctimeText = text(pax, 'BACKTORY.ctime')
   const xattrs: Array<[string, Buffer]> = []
@@ -218,25 +244,34 @@ export function decodeEntry(u: Ustar, pax: PaxRecords, where: string): EntryMeta
     xattrs,
   }
   if (ctimeText !== undefined) meta.ctime = parseTime(ctimeText, where)
-  const linkpath = text(pax, 'linkpath') ?? (u.linkname || undefined)
+  const linkpath = nameOf(pax, 'linkpath') ?? (u.linkname || undefined)
   if (type === 'symlink' || type === 'hardlink') {
-    if (linkpath === undefined) throw new FrameError(where, `${type} without a target`)
+    if (linkpath === undefined || linkpath === '') throw new FrameError(where, `${type} ${JSON.stringify(path)} without a target`)
     meta.linkpath = linkpath
   }
   if (type === 'chardev' || type === 'blockdev') {
     meta.devmajor = u.devmajor
     meta.devminor = u.devminor
   }
-  const dev = text(pax, 'BACKTORY.dev')
-  const ino = text(pax, 'BACKTORY.ino')
-  if (dev !== undefined) meta.dev = dev
-  if (ino !== undefined) meta.ino = ino
+  for (const key of ['BACKTORY.dev', 'BACKTORY.ino'] as const) {
+    // Decimal, but possibly above 2^53 - 1: checked as text, kept as text.
+    const v = text(pax, key)
+    if (v === undefined) continue
+    if (!/^(0|[1-9][0-9]{0,19})$/.test(v)) throw new FrameError(where, `bad ${key} ${JSON.stringify(v)} (a decimal number)`)
+    meta[key === 'BACKTORY.dev' ? 'dev' : 'ino'] = v
+  }
   if (sparse) meta.sparse = [] // filled from the map that opens the data
   const op = text(pax, 'BACKTORY.op')
   if (op !== undefined) {
-    if (!OPS.includes(op)) throw new FrameError(where, `unknown entry op ${JSON.stringify(op)}`)
+    if (!(version === '1' ? OPS_V1 : OPS_V2).includes(op)) throw new FrameError(where, `unknown entry op ${JSON.stringify(op)}`)
     if (type !== 'file' || sparse) throw new FrameError(where, `op ${op} on a ${sparse ? 'sparse file' : type}`)
     meta.op = op as EntryOp
+    if (op === 'deleted') {
+      meta.size = 0
+      const stored = storedSize(u, pax, where)
+      if (stored !== 0) throw new FrameError(where, `op deleted with ${stored} bytes of data`)
+      return meta
+    }
     meta.size = int(pax, 'BACKTORY.size', -1, where)
     if (meta.size < 0) throw new FrameError(where, `op ${op} without BACKTORY.size`)
     const stored = storedSize(u, pax, where)
@@ -251,7 +286,7 @@ export function decodeEntry(u: Ustar, pax: PaxRecords, where: string): EntryMeta
     if (op === 'delta') meta.baseSha256 = hex('BACKTORY.base-sha256', true)
     if (op === 'delta' || op === 'copy') meta.sha256 = hex('BACKTORY.sha256', true)
     if (op === 'copy') {
-      const from = text(pax, 'BACKTORY.from')
+      const from = nameOf(pax, 'BACKTORY.from')
       if (from === undefined) throw new FrameError(where, 'op copy without BACKTORY.from')
       meta.from = from
     }
@@ -275,69 +310,6 @@ export function decodePart(pax: PaxRecords, meta: EntryMeta, where: string): Cap
   }
   if (more !== undefined && more !== '1') throw new FrameError(where, `bad BACKTORY.more ${JSON.stringify(more)} (only "1" is defined)`)
   return { index, more: more === '1' }
-}
-
-export function encodeHeaderRecords(info: StreamInfo): Array<[string, string]> {
-  return [
-    ['BACKTORY.kind', 'header'], ['BACKTORY.v', info.version], ['BACKTORY.producer', info.producer],
-    ['BACKTORY.host', info.host], ['BACKTORY.source', info.source], ['BACKTORY.stream', info.stream],
-    ['BACKTORY.time', info.time], ['BACKTORY.id', info.id],
-    ...(info.base !== undefined ? [['BACKTORY.base', info.base] as [string, string]] : []),
-    ...(info.baseIndex !== undefined ? [['BACKTORY.base-index', info.baseIndex] as [string, string]] : []),
-  ]
-}
-
-export function encodeTrailerRecords(t: Omit<TrailerFrame, 'kind'>): Array<[string, string]> {
-  return [
-    ['BACKTORY.kind', 'trailer'], ['BACKTORY.entries', String(t.entries)], ['BACKTORY.incomplete', String(t.incomplete)],
-    ['BACKTORY.bytes', String(t.bytes)], ['BACKTORY.chain', t.chain],
-  ]
-}
-
-export function encodeIncompleteRecords(path: string, reason: string, chain: string): Array<[string, string]> {
-  return [['BACKTORY.kind', 'incomplete'], ['BACKTORY.path', path], ['BACKTORY.reason', reason], ['BACKTORY.chain', chain]]
-}
-
-/** Decodes a global (typeflag g) frame: header, incomplete note or trailer. */
-export function decodeGlobal(pax: PaxRecords, where: string): HeaderFrame | IncompleteFrame | TrailerFrame {
-  const kind = text(pax, 'BACKTORY.kind')
-  const need = (key: string): string => {
-    const v = text(pax, key)
-    if (v === undefined) throw new FrameError(where, `${kind ?? 'global'} frame lacks ${key}`)
-    return v
-  }
-  switch (kind) {
-    case 'header': {
-      const version = need('BACKTORY.v')
-      if (version !== STREAM_VERSION) throw new VersionError(version)
-      const h: HeaderFrame = {
-        kind, info: {
-          version, producer: need('BACKTORY.producer'), host: need('BACKTORY.host'),
-          source: need('BACKTORY.source'), stream: need('BACKTORY.stream'), time: need('BACKTORY.time'),
-          id: need('BACKTORY.id'),
-          ...(pax.has('BACKTORY.base') ? { base: need('BACKTORY.base') } : {}),
-          ...(pax.has('BACKTORY.base-index') ? { baseIndex: need('BACKTORY.base-index') } : {}),
-        },
-      }
-      const s = h.info.stream
-      if ((s === 'diff' || s === 'quick') && h.info.base === undefined) throw new FrameError(where, `a ${s} stream without BACKTORY.base`)
-      if (s === 'diff' && h.info.baseIndex === undefined) throw new FrameError(where, 'a diff stream without BACKTORY.base-index')
-      if (s === 'full' && (h.info.base !== undefined || h.info.baseIndex !== undefined)) throw new FrameError(where, 'a full stream with a base')
-      return h
-    }
-    case 'incomplete':
-      return { kind, path: need('BACKTORY.path'), reason: need('BACKTORY.reason') }
-    case 'trailer':
-      return {
-        // Every count is required: no digest covers the trailer's own records.
-        kind, entries: int(pax, 'BACKTORY.entries', -1, where), incomplete: int(pax, 'BACKTORY.incomplete', -1, where),
-        bytes: int(pax, 'BACKTORY.bytes', -1, where), chain: need('BACKTORY.chain'),
-      }
-    case undefined:
-      throw new FrameError(where, 'global header without BACKTORY.kind')
-    default:
-      throw new FrameError(where, `unknown frame kind ${JSON.stringify(kind)}`)
-  }
 }
 
 /** Bytes of data that follow the entry's ustar header (sparse map included). */

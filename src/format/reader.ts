@@ -2,17 +2,20 @@
 // backtory-stream(5): header first, chain digest at every frame, trailer last,
 // nothing after it. Entry bodies are pulled lazily, so memory stays constant.
 // The parts of a captured file are handed on as one entry (see run.ts).
+// Versions 1 and 2 differ only in where the header, notes and trailer live
+// (their own g frames, or the x headers of members); consumers see the same frames.
 import {
   DigestMismatchError, FrameError, NotAStreamError, TrailingDataError, TruncatedStreamError,
 } from '../errors.js'
 import { ByteSource } from './bytes.js'
+import { decodeGlobal, decodeHeader, decodeNote, decodeTrailer, tarRecordsDigest } from './control.js'
 import {
   type CapturePart, type EntryMeta, type Frame, type HeaderFrame, type IncompleteFrame, type StreamInfo, type TrailerFrame,
-  chainOf, decodeEntry, decodeGlobal, decodePart, storedSize,
+  chainOf, decodeEntry, decodePart, storedSize, text,
 } from './frame.js'
 import { RunBody } from './run.js'
 import { SparseMapDecoder, dataBytes } from './sparse.js'
-import { BLOCK, checkPaxSize, decodePax, decodeUstar, isZeroBlock, padding } from './tarblock.js'
+import { BLOCK, type PaxRecords, checkPaxSize, decodePax, decodeUstar, isZeroBlock, padding } from './tarblock.js'
 
 export interface ReadOptions {
   /** Largest pax header accepted, in bytes (tar-stream has no such cap; we must). */
@@ -49,11 +52,13 @@ export interface EntryHead {
   part: CapturePart | undefined
   /** Where its entry block starts, for messages. */
   where: string
+  /** Version 2: the incomplete note its x header carries, about the entry before it. */
+  note?: IncompleteFrame
   /** Reads the rest of its data and its padding. */
   finish(): Promise<void>
 }
 
-export type Head = { global: IncompleteFrame | TrailerFrame; at: number; where: string } | EntryHead
+export type Head = { global: IncompleteFrame | TrailerFrame; at: number; where: string; note?: IncompleteFrame } | EntryHead
 
 export async function* readFrames(source: AsyncIterable<Buffer | string>, opts: ReadOptions = {}): AsyncGenerator<Frame> {
   const maxHeader = opts.maxHeader ?? DEFAULT_MAX_HEADER
@@ -65,6 +70,10 @@ export async function* readFrames(source: AsyncIterable<Buffer | string>, opts: 
   let lastPath = ''
   /** The path of a capture whose last part was just read: a part after it is out of place. */
   let ended: string | undefined
+  /** The entry an incomplete note may flag now: the one just read, if no note flagged it yet. */
+  let noteable: string | undefined
+  /** Version 2: what the end member must repeat of the root entry. */
+  let root: { block: Buffer; records: string } | undefined
 
   const where = (at: number) => `frame ${frameNo} (byte ${at}${lastPath ? `, after ${JSON.stringify(lastPath)}` : ''})`
 
@@ -89,7 +98,8 @@ export async function* readFrames(source: AsyncIterable<Buffer | string>, opts: 
     return decodePax(body.subarray(0, size), where(at))
   }
 
-  const readHeader = async (): Promise<HeaderFrame> => {
+  /** The header frame; in version 2 also the root entry, whose x header carries it. */
+  const readHeader = async (): Promise<{ header: HeaderFrame; first?: EntryHead }> => {
     const block = await readBlock(0, 'a header')
     frameNo++
     if (isZeroBlock(block)) throw new NotAStreamError('it starts with an empty tar block')
@@ -99,39 +109,27 @@ export async function* readFrames(source: AsyncIterable<Buffer | string>, opts: 
     } catch {
       throw new NotAStreamError('no tar header where the header frame belongs')
     }
-    if (u.typeflag !== 'g') throw new NotAStreamError('no header frame')
+    if (u.typeflag !== 'g' && u.typeflag !== 'x') throw new NotAStreamError('no header frame')
     const pax = await readPax(u.size, 0)
-    if (!pax.has('BACKTORY.kind')) throw new NotAStreamError('the first global header is not backtory\'s')
-    const f = decodeGlobal(pax, where(0))
-    if (f.kind !== 'header') throw new NotAStreamError(`it starts with a ${f.kind} frame`)
-    return f
+    const kind = text(pax, 'BACKTORY.kind')
+    if (kind === undefined) throw new NotAStreamError(u.typeflag === 'g' ? 'the first global header is not backtory\'s' : 'a pax archive whose first header is not backtory\'s')
+    if (kind !== 'header') throw new NotAStreamError(`it starts with a ${kind} frame`)
+    const header = u.typeflag === 'g' ? decodeGlobal(pax, where(0)) as HeaderFrame : decodeHeader(pax, 'x', where(0))
+    if (header.info.version === '1') return { header }
+    const first = await readEntry(header.info, pax, header.info.version)
+    if (first.meta.path !== '.') throw new FrameError(first.where, `the first entry is ${JSON.stringify(first.meta.path)}: a version 2 stream starts with its root "."`)
+    root = { block: first.block, records: tarRecordsDigest(pax) }
+    return { header, first }
   }
 
-  /** The next frame after the header, its chain checked; an entry's data is left unread. */
-  const readHead = async (s: StreamInfo): Promise<Head> => {
-    const at = src.consumed
-    const chain = src.digest()
-    const block = await readBlock(at, 'a header')
-    frameNo++
-    if (isZeroBlock(block)) throw new TruncatedStreamError(`end-of-archive marker at byte ${at} before the trailer`)
-    const u = decodeUstar(block, where(at))
-    if (u.typeflag !== 'x' && u.typeflag !== 'g') throw new FrameError(where(at), 'entry without a pax header (not written by backtory)')
-    const pax = await readPax(u.size, at)
-    const claimed = chainOf(pax)
-    if (claimed === undefined) throw new FrameError(where(at), 'frame lacks BACKTORY.chain')
-    if (claimed !== chain) throw new DigestMismatchError(where(at))
-    if (u.typeflag === 'g') {
-      const f = decodeGlobal(pax, where(at))
-      if (f.kind === 'header') throw new FrameError(where(at), 'a second header frame')
-      return { global: f, at, where: where(at) }
-    }
-
+  /** The entry block after an x header, and what follows it up to the content. */
+  const readEntry = async (s: StreamInfo, pax: PaxRecords, version: string): Promise<EntryHead & { block: Buffer }> => {
     const entryAt = src.consumed
     const ub = await readBlock(entryAt, 'an entry header')
     if (isZeroBlock(ub)) throw new FrameError(where(entryAt), 'pax header not followed by an entry')
     const eu = decodeUstar(ub, where(entryAt))
-    const meta = decodeEntry(eu, pax, where(entryAt))
-    if (meta.op && (s.stream === 'full' || (s.stream === 'quick' && meta.op !== 'unchanged'))) {
+    const meta = decodeEntry(eu, pax, where(entryAt), version)
+    if (meta.op && !(s.stream === 'diff' || (s.stream === 'quick' && meta.op === 'unchanged'))) {
       throw new FrameError(where(entryAt), `an op ${JSON.stringify(meta.op)} record in a ${s.stream} stream`)
     }
     lastPath = meta.path
@@ -157,7 +155,7 @@ export async function* readFrames(source: AsyncIterable<Buffer | string>, opts: 
     entries++
     const body = new Body(src, content, meta.path)
     return {
-      meta, body, part, where: where(entryAt),
+      meta, body, part, where: where(entryAt), block: ub,
       finish: async () => {
         await body.drain()
         const padTo = padding(stored)
@@ -166,18 +164,71 @@ export async function* readFrames(source: AsyncIterable<Buffer | string>, opts: 
     }
   }
 
+  /** The next frame after the header, its chain checked; an entry's data is left unread. */
+  const readHead = async (s: StreamInfo): Promise<Head> => {
+    const at = src.consumed
+    const chain = src.digest()
+    const block = await readBlock(at, 'a header')
+    frameNo++
+    if (isZeroBlock(block)) throw new TruncatedStreamError(`end-of-archive marker at byte ${at} before the trailer`)
+    const u = decodeUstar(block, where(at))
+    const v1 = s.version === '1'
+    if (u.typeflag !== 'x' && !(v1 && u.typeflag === 'g')) {
+      throw new FrameError(where(at), u.typeflag === 'g' ? 'a typeflag g block in a version 2 stream' : 'entry without a pax header (not written by backtory)')
+    }
+    const pax = await readPax(u.size, at)
+    const claimed = chainOf(pax)
+    if (claimed === undefined) throw new FrameError(where(at), 'frame lacks BACKTORY.chain')
+    if (claimed !== chain) throw new DigestMismatchError(where(at))
+    if (u.typeflag === 'g') {
+      const f = decodeGlobal(pax, where(at))
+      if (f.kind === 'header') throw new FrameError(where(at), 'a second header frame')
+      return { global: f, at, where: where(at) }
+    }
+    const note = v1 ? undefined : decodeNote(pax, where(at))
+    const kind = v1 ? undefined : text(pax, 'BACKTORY.kind')
+    if (kind === 'trailer') {
+      const global = decodeTrailer(pax, where(at))
+      await readEnd(pax, at)
+      return { global, at, where: where(at), ...(note ? { note } : {}) }
+    }
+    if (kind === 'header') throw new FrameError(where(at), 'a second header frame')
+    if (kind !== undefined) throw new FrameError(where(at), `unknown frame kind ${JSON.stringify(kind)}`)
+    const h = await readEntry(s, pax, s.version)
+    if (note) h.note = note
+    return h
+  }
+
+  /** Version 2: the end member is the root's entry block again, with the root's tar records. */
+  const readEnd = async (pax: PaxRecords, at: number): Promise<void> => {
+    const b = await readBlock(src.consumed, 'the end member')
+    if (!b.equals(root!.block)) throw new FrameError(where(at), 'the trailer\'s member is not the root entry\'s header block repeated octet for octet')
+    if (tarRecordsDigest(pax) !== root!.records) throw new FrameError(where(at), 'the trailer\'s member has tar records (path, ids, times, xattrs) other than the root entry\'s')
+  }
+
+  const note = (f: IncompleteFrame, at: string): IncompleteFrame => {
+    if (noteable === undefined) throw new FrameError(at, `an incomplete note about ${JSON.stringify(f.path)} that follows no entry`)
+    if (f.path !== noteable) throw new FrameError(at, `an incomplete note about ${JSON.stringify(f.path)} after the entry ${JSON.stringify(noteable)}: a note names the entry it follows`)
+    noteable = undefined
+    incompletes++
+    return f
+  }
+
   try {
-    const header = await readHeader()
+    const { header, first } = await readHeader()
     info = header.info
     yield header
+    let pending: Head | undefined = first
     for (;;) {
-      const h = await readHead(info)
+      const h = pending ?? await readHead(info)
+      pending = undefined
+      if (h.note) yield note(h.note, h.where)
+      else if (!('global' in h && h.global.kind === 'incomplete')) noteable = undefined
       if ('global' in h) {
         ended = undefined
         const f = h.global
         if (f.kind === 'incomplete') {
-          incompletes++
-          yield f
+          yield note(f, h.where)
           continue
         }
         if (f.bytes !== h.at) throw new FrameError(where(h.at), `trailer counts ${f.bytes} bytes, the stream had ${h.at}`)
@@ -202,12 +253,14 @@ export async function* readFrames(source: AsyncIterable<Buffer | string>, opts: 
         yield { kind: 'entry', meta: h.meta, body: h.body }
         await h.finish()
         if (h.part) ended = h.meta.path
+        noteable = h.meta.path
         continue
       }
       const run = new RunBody(h, () => readHead(info!))
       yield { kind: 'entry', meta: h.meta, body: run }
       await run.drain()
       ended = h.meta.path
+      noteable = h.meta.path
     }
   } finally {
     // On success the source is at its end; on failure it must be released all the same.

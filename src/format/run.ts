@@ -44,9 +44,10 @@ export class RunBody implements AsyncIterable<Buffer> {
       throw err instanceof TruncatedStreamError ? new TruncatedStreamError(`ends inside the capture ${path}, after its part ${want - 1}`) : err
     })
     if ('global' in h) {
-      const what = h.global.kind === 'trailer' ? 'the trailer' : 'an incomplete note'
+      const what = h.global.kind === 'trailer' && !h.note ? 'the trailer' : 'an incomplete note'
       throw new FrameError(h.where, `${what} where part ${want} of the capture ${path} belongs (its part ${want - 1} says more follow)`)
     }
+    if (h.note) throw new FrameError(h.where, `an incomplete note where part ${want} of the capture ${path} belongs (its part ${want - 1} says more follow)`)
     if (h.meta.path !== this.meta.path) {
       throw new FrameError(h.where, `the capture ${path} continues with ${JSON.stringify(h.meta.path)}: the parts of a run share one path`)
     }

@@ -1,6 +1,7 @@
 // Pure codec for the two tar building blocks backtory uses: the 512-byte ustar
 // header and the pax extended-header body. No I/O; the reader and writer own that.
 import { FrameError, FrameSizeError } from '../errors.js'
+import { fsToName, nameBytes } from './fsname.js'
 
 export const BLOCK = 512
 export const ZERO_BLOCK = Buffer.alloc(BLOCK)
@@ -29,9 +30,10 @@ const F = {
   uname: [265, 32], gname: [297, 32], devmajor: [329, 8], devminor: [337, 8], prefix: [345, 155],
 } as const
 
-function putString(b: Buffer, [off, len]: readonly [number, number], s: string): void {
+function putString(b: Buffer, [off, len]: readonly [number, number], s: string | Buffer): void {
   // Overlong values are cut here on purpose: the pax record carries the real one.
-  const bytes = Buffer.from(s, 'utf8')
+  // Names travel as their octets (fsname.ts): a non-UTF-8 name is written as it is.
+  const bytes = typeof s === 'string' ? nameBytes(s) : s
   bytes.copy(b, off, 0, Math.min(len, bytes.length))
 }
 
@@ -45,7 +47,7 @@ function putOctal(b: Buffer, [off, len]: readonly [number, number], n: number): 
 
 function getString(b: Buffer, [off, len]: readonly [number, number]): string {
   const end = b.indexOf(0, off)
-  return b.toString('utf8', off, end === -1 || end > off + len ? off + len : end)
+  return fsToName(b.subarray(off, end === -1 || end > off + len ? off + len : end))
 }
 
 function getOctal(b: Buffer, [off, len]: readonly [number, number], field: string): number {
@@ -56,10 +58,11 @@ function getOctal(b: Buffer, [off, len]: readonly [number, number], field: strin
     for (let i = off + 1; i < off + len; i++) n = n * 256 + b[i]!
     return n
   }
-  const s = b.toString('ascii', off, off + len).replace(/[\0 ]+$/, '').replace(/^[\0 ]+/, '')
-  if (s === '') return 0
-  if (!/^[0-7]+$/.test(s)) throw new FrameError('ustar header', `field ${field} is not octal`)
-  return parseInt(s, 8)
+  // Tolerance (backtory-stream(5), READING RULES): leading spaces, then octal
+  // digits, then any mix of NULs and spaces to the end; no digit at all is 0.
+  const m = /^ *([0-7]*)[\0 ]*$/.exec(b.toString('latin1', off, off + len))
+  if (!m) throw new FrameError('ustar header', `field ${field} is not octal`)
+  return m[1] === '' ? 0 : parseInt(m[1]!, 8)
 }
 
 /** Rewrites the chksum field of a 512-byte header after its other fields were set (or edited). */
@@ -74,16 +77,20 @@ function checksum(b: Buffer): number {
   return sum
 }
 
-/** Splits a path into ustar prefix/name when it fits, so pax-unaware readers still see it. */
-function splitName(path: string): [string, string] {
-  const bytes = Buffer.byteLength(path)
-  if (bytes <= 100) return ['', path]
-  for (let i = path.indexOf('/'); i !== -1; i = path.indexOf('/', i + 1)) {
-    const prefix = path.slice(0, i)
-    const name = path.slice(i + 1)
-    if (Buffer.byteLength(prefix) <= 155 && Buffer.byteLength(name) <= 100 && name !== '') return [prefix, name]
+/**
+ * Splits a path into ustar prefix/name when it fits, so pax-unaware readers
+ * still see it: at the leftmost slash whose prefix fits 155 octets and whose
+ * non-empty rest fits 100 (backtory-stream(5), FRAMING). Else the name field
+ * holds the first 100 octets and the prefix stays empty.
+ */
+export function splitName(path: string): [Buffer, Buffer] {
+  const bytes = nameBytes(path)
+  if (bytes.length <= 100) return [Buffer.alloc(0), bytes]
+  for (let i = bytes.indexOf(0x2f); i !== -1; i = bytes.indexOf(0x2f, i + 1)) {
+    if (i <= 155 && bytes.length - i - 1 <= 100 && i + 1 < bytes.length) return [bytes.subarray(0, i), bytes.subarray(i + 1)]
+    if (i > 155) break
   }
-  return ['', path]
+  return [Buffer.alloc(0), bytes]
 }
 
 export function encodeUstar(h: Ustar): Buffer {
@@ -167,7 +174,10 @@ export function decodePax(body: Buffer, where: string): PaxRecords {
     if (end > body.length || body[end - 1] !== 0x0a) throw new FrameError(where, 'pax record overruns its header')
     const eq = body.indexOf(0x3d, sp + 1)
     if (eq === -1 || eq >= end) throw new FrameError(where, 'pax record without "="')
-    const key = body.toString('utf8', sp + 1, eq)
+    if (eq === sp + 1) throw new FrameError(where, 'pax record with an empty key')
+    const keyBytes = body.subarray(sp + 1, eq)
+    if (keyBytes.includes(0)) throw new FrameError(where, 'pax key holds a NUL octet')
+    const key = keyBytes.toString('utf8')
     // Later records override earlier ones, as POSIX says.
     out.set(key, body.subarray(eq + 1, end - 1))
     off = end

@@ -1,14 +1,39 @@
 // Encodes frames to bytes and keeps the running chain digest. Pure apart from
 // hashing: callers decide where the bytes go, so every tool shares one encoder.
+//
+// Version 2 (the default) has no frame of its own for the header, a note or
+// the trailer: the header's records go into the root entry's x header, a note's
+// into the next member's, the trailer's onto a repeat of the root at the end
+// (backtory-stream(5), FRAMING). So header() and incomplete() return no bytes;
+// what they say comes out with the next entry() or trailer().
 import { createHash, type Hash } from 'node:crypto'
 import {
-  type CapturePart, type EntryMeta, type StreamInfo, encodeHeaderRecords, encodeIncompleteRecords, encodeTrailerRecords,
-  entryRecords, typeflagOf,
-} from './frame.js'
+  encodeHeaderRecords, encodeIncompleteRecords, encodeNoteRecords, encodeTrailerRecords, isTarRecord,
+} from './control.js'
+import { type CapturePart, type EntryMeta, STREAM_VERSION, type StreamInfo, entryRecords, typeflagOf } from './frame.js'
 import { dataBytes, encodeSparseMap } from './sparse.js'
 import { BLOCK, ZERO_BLOCK, encodePax, encodeUstar, padding } from './tarblock.js'
 
+type Records = Array<[string, string | Buffer]>
+
+export interface EncoderOptions {
+  /**
+   * The BACKTORY.v to write: "1" lays the stream out as version 1 (for test
+   * vectors and tests of old streams); any other value as version 2.
+   */
+  version?: string
+}
+
 export class StreamEncoder {
+  readonly version: string
+  private readonly v1: boolean
+  /** Version 2: the header's records, until the root entry carries them. */
+  private headerRecords: Records | undefined
+  /** Version 2: a note waiting for the next member's x header. */
+  private note: Records | undefined
+  /** Version 2: what the end member repeats of the root entry. */
+  private root: { block: Buffer; records: Records; mtime: number } | undefined
+
   private readonly hash: Hash = createHash('sha256')
   private bytes = 0
   private entries = 0
@@ -20,10 +45,21 @@ export class StreamEncoder {
   /** An unfinished capture: its path and the part that must come next. */
   private run: { path: string; next: number } | undefined
 
+  constructor(opts: EncoderOptions = {}) {
+    this.version = opts.version ?? STREAM_VERSION
+    this.v1 = this.version === '1'
+  }
+
+  /** The header frame: its bytes in version 1; in version 2 none, as the root entry carries it. */
   header(info: StreamInfo): Buffer {
     if (this.started) throw new Error('header written twice')
     this.started = true
-    return this.emit(globalFrame('BACKTORY.header', encodePax(encodeHeaderRecords(info)), Date.parse(info.time) / 1000))
+    const records = encodeHeaderRecords(info, this.version)
+    if (!this.v1) {
+      this.headerRecords = records
+      return Buffer.alloc(0)
+    }
+    return this.emit(globalFrame('BACKTORY.header', encodePax(records), Date.parse(info.time) / 1000))
   }
 
   /**
@@ -40,16 +76,22 @@ export class StreamEncoder {
       : meta.sparse ? dataBytes(meta.sparse) : meta.size
     const map = meta.sparse ? encodeSparseMap(meta.sparse) : undefined
     this.stored = content + (map?.length ?? 0)
-    const pax = encodePax(entryRecords(meta, this.stored, this.chain(), part))
+    const first = this.headerRecords
+    if (first && (meta.path !== '.' || meta.type !== 'directory')) throw new Error('a version 2 stream starts with its root directory "."')
+    let records = entryRecords(meta, this.stored, this.chain(), part)
+    if (first) records = [...first, ...records.slice(0, -1)] // nothing before the first member: no chain
+    if (this.note) records = [...this.note, ...records]
+    this.note = undefined
+    this.headerRecords = undefined
+    const pax = encodePax(records)
     const name = meta.sparse ? sparseName(meta.path) : meta.type === 'directory' ? `${meta.path}/` : meta.path
-    const parts = [
-      encodeUstar(ustarFor('x', paxName(meta.path), pax.length, meta.mtime.sec)), pad(pax),
-      encodeUstar({
-        name, mode: meta.mode, uid: meta.uid, gid: meta.gid, size: this.stored, mtime: meta.mtime.sec,
-        typeflag: typeflagOf(meta.type), linkname: meta.linkpath ?? '', uname: meta.uname, gname: meta.gname,
-        devmajor: meta.devmajor ?? 0, devminor: meta.devminor ?? 0,
-      }),
-    ]
+    const block = encodeUstar({
+      name, mode: meta.mode, uid: meta.uid, gid: meta.gid, size: this.stored, mtime: meta.mtime.sec,
+      typeflag: typeflagOf(meta.type), linkname: meta.linkpath ?? '', uname: meta.uname, gname: meta.gname,
+      devmajor: meta.devmajor ?? 0, devminor: meta.devminor ?? 0,
+    })
+    if (first) this.root = { block, records: entryRecords(meta, 0, '').filter(isTarRecord), mtime: meta.mtime.sec }
+    const parts = [encodeUstar(ustarFor('x', first ? 'BACKTORY.header' : paxName(meta.path), pax.length, meta.mtime.sec)), pad(pax), block]
     if (map) parts.push(map)
     this.entries++
     this.owed = content
@@ -70,10 +112,16 @@ export class StreamEncoder {
     return this.emit(p ? ZERO_BLOCK.subarray(0, p) : Buffer.alloc(0))
   }
 
+  /** Flags the entry just written; it names that entry. In version 2 its bytes come with the next member. */
   incomplete(path: string, reason: string): Buffer {
     if (this.run) throw new Error(`incomplete note inside the capture of ${JSON.stringify(this.run.path)}`)
     this.expectBody()
+    if (this.entries === 0 || this.note) throw new Error('an incomplete note follows the entry it flags, one note per entry')
     this.incompletes++
+    if (!this.v1) {
+      this.note = encodeNoteRecords(path, reason)
+      return Buffer.alloc(0)
+    }
     return this.emit(globalFrame('BACKTORY.incomplete', encodePax(encodeIncompleteRecords(path, reason, this.chain())), 0))
   }
 
@@ -81,10 +129,16 @@ export class StreamEncoder {
   trailer(): Buffer {
     this.expectBody()
     this.ended = true
-    const body = encodePax(encodeTrailerRecords({
+    const records = encodeTrailerRecords({
       entries: this.entries, incomplete: this.incompletes, bytes: this.bytes, chain: this.chain(),
-    }))
-    return this.emit(Buffer.concat([globalFrame('BACKTORY.trailer', body, 0), ZERO_BLOCK, ZERO_BLOCK]))
+    })
+    if (this.v1) return this.emit(Buffer.concat([globalFrame('BACKTORY.trailer', encodePax(records), 0), ZERO_BLOCK, ZERO_BLOCK]))
+    // Version 2 ends with a member, a repeat of the root: every tar reader takes it as one.
+    if (!this.root) throw new Error('a version 2 stream holds at least its root directory')
+    const body = encodePax([...(this.note ?? []), ...this.root.records, ...records])
+    return this.emit(Buffer.concat([
+      encodeUstar(ustarFor('x', 'BACKTORY.trailer', body.length, this.root.mtime)), pad(body), this.root.block, ZERO_BLOCK, ZERO_BLOCK,
+    ]))
   }
 
   get incompleteCount(): number {
@@ -132,7 +186,7 @@ function pad(b: Buffer): Buffer {
 }
 
 /** GNU tar's naming for pax headers, so tools that show them print something sane. */
-function paxName(path: string): string {
+export function paxName(path: string): string {
   const slash = path.lastIndexOf('/')
   return slash === -1 ? `PaxHeaders/${path}` : `${path.slice(0, slash)}/PaxHeaders/${path.slice(slash + 1)}`
 }

@@ -54,6 +54,8 @@ t.test('the encoder writes well-formed runs only', async (t) => {
   const start = () => {
     const e = new StreamEncoder()
     e.header(INFO)
+    e.entry(m('.', 0, { type: 'directory', mode: 0o755 }))
+    e.endEntry()
     return e
   }
   const open = () => {

@@ -2,9 +2,10 @@
 import t from 'tap'
 import { InputError } from '../../../src/errors.js'
 import {
-  type EntryMeta, type EntryType, STREAM_VERSION, chainOf, decodeEntry, decodeGlobal, encodeHeaderRecords,
-  encodeIncompleteRecords, encodeTrailerRecords, entryRecords, formatTime, parseTime, storedSize, typeflagOf,
+  type EntryMeta, type EntryType, STREAM_VERSION, chainOf, decodeEntry,
+  entryRecords, formatTime, parseTime, storedSize, typeflagOf,
 } from '../../../src/format/frame.js'
+import { decodeGlobal, encodeHeaderRecords, encodeIncompleteRecords, encodeTrailerRecords } from '../../../src/format/control.js'
 import { type PaxRecords, type Ustar, decodePax, encodePax } from '../../../src/format/tarblock.js'
 
 const pax = (records: Array<[string, string | Buffer]>): PaxRecords => decodePax(encodePax(records), 'test')
@@ -66,7 +67,7 @@ t.test('typeflags', async (t) => {
 })
 
 t.test('header, incomplete and trailer frames', async (t) => {
-  t.equal(STREAM_VERSION, '1')
+  t.equal(STREAM_VERSION, '2')
   t.strictSame(decodeGlobal(pax(encodeHeaderRecords(INFO)), 'test'), { kind: 'header', info: INFO })
   t.strictSame(encodeHeaderRecords(INFO).map(([k]) => k), [
     'BACKTORY.kind', 'BACKTORY.v', 'BACKTORY.producer', 'BACKTORY.host', 'BACKTORY.source', 'BACKTORY.stream',
@@ -85,8 +86,10 @@ t.test('header, incomplete and trailer frames', async (t) => {
 
 t.test('bad global frames', async (t) => {
   const header = encodeHeaderRecords(INFO)
+  const v3 = header.map(([k, v]): [string, string] => [k, k === 'BACKTORY.v' ? '3' : v])
+  t.throws(() => decodeGlobal(pax(v3), 'test'), { code: 'BT_VERSION' }, 'unknown version')
   const v2 = header.map(([k, v]): [string, string] => [k, k === 'BACKTORY.v' ? '2' : v])
-  t.throws(() => decodeGlobal(pax(v2), 'test'), { code: 'BT_VERSION' }, 'unknown version')
+  t.throws(() => decodeGlobal(pax(v2), 'test'), { code: 'BT_FRAME' }, 'a version 2 header in a g frame')
   for (const v of ['', '01', '1.0', '0']) {
     const h = header.map(([k, val]): [string, string] => [k, k === 'BACKTORY.v' ? v : val])
     t.throws(() => decodeGlobal(pax(h), 'test'), { code: 'BT_VERSION' }, `version ${JSON.stringify(v)}`)
@@ -142,7 +145,7 @@ t.test('entry records', async (t) => {
 
   const sparse = entryRecords(file({ size: 9 * 2 ** 30, sparse: [[0, 10]] }), 522, 'c')
   t.strictSame(sparse.slice(0, 4), [
-    ['GNU.sparse.major', '1'], ['GNU.sparse.minor', '0'], ['GNU.sparse.name', 'dir/f'], ['GNU.sparse.realsize', String(9 * 2 ** 30)],
+    ['GNU.sparse.major', '1'], ['GNU.sparse.minor', '0'], ['GNU.sparse.name', Buffer.from('dir/f')], ['GNU.sparse.realsize', String(9 * 2 ** 30)],
   ], 'GNU sparse 1.0 records')
   t.notOk(sparse.some(([k]) => k === 'path'), 'a sparse entry has no path record')
 })

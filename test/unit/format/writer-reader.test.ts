@@ -38,9 +38,9 @@ function bytes(n: number, seed: number): Buffer {
 }
 
 /** Encodes items, feeding data in pieces of `piece` bytes to exercise repeated data() calls. */
-function encode(items: Item[], piece = 1000): Buffer {
-  const enc = new StreamEncoder()
-  const parts = [enc.header(INFO)]
+function encode(items: Item[], piece = 1000, info = INFO): Buffer {
+  const enc = new StreamEncoder({ version: info.version })
+  const parts = [enc.header(info)]
   for (const it of items) {
     parts.push(enc.entry(it.meta))
     const d = it.data ?? Buffer.alloc(0)
@@ -102,7 +102,7 @@ t.test('StreamEncoder refuses misuse', async (t) => {
   const file = m('f', 'file', { size: 3 })
   t.throws(() => new StreamEncoder().entry(file), /outside header/, 'entry before header')
   t.throws(() => new StreamEncoder().trailer(), /outside header/, 'trailer before header')
-  const enc = new StreamEncoder()
+  const enc = new StreamEncoder({ version: '1' })
   enc.header(INFO)
   t.throws(() => enc.header(INFO), /twice/)
   enc.entry(file)
@@ -119,8 +119,41 @@ t.test('StreamEncoder refuses misuse', async (t) => {
   t.throws(() => enc.trailer(), /outside header/, 'second trailer')
 })
 
-t.test('every type round trips, whole and in slices', async (t) => {
-  const stream = encode(everyType)
+t.test('version 2: the header rides on the root, a note on the next member, the trailer on a repeat of the root', async (t) => {
+  const v2 = { ...INFO, version: '2' }
+  const root = m('.', 'directory', { mode: 0o755 })
+  const start = () => {
+    const e = new StreamEncoder()
+    t.equal(e.header(v2).length, 0, 'the header alone writes nothing')
+    return e
+  }
+  t.throws(() => start().entry(m('f', 'file')), /starts with its root directory/)
+  t.throws(() => start().trailer(), /at least its root/)
+  t.throws(() => start().incomplete('.', 'x'), /follows the entry it flags/)
+  const e = start()
+  e.entry(root)
+  e.endEntry()
+  t.equal(e.incomplete('.', 'r').length, 0, 'a note writes nothing by itself')
+  t.throws(() => e.incomplete('.', 'again'), /one note per entry/)
+  const end = e.trailer()
+  t.equal(decodeUstar(end.subarray(0, BLOCK), 'x').name, 'BACKTORY.trailer', 'the end member\'s x block')
+  const tail = end.subarray(end.length - 3 * BLOCK, end.length - 2 * BLOCK)
+  t.equal(decodeUstar(tail, 'root').name, './', 'then the root\'s block again')
+  // Walk the headers of a whole stream: every block that starts a member.
+  const s2 = encode(everyType, 1000, v2)
+  const flags: string[] = []
+  for (let at = 0; at < s2.length - 2 * BLOCK;) {
+    const u = decodeUstar(s2.subarray(at, at + BLOCK), 'walk')
+    flags.push(u.typeflag)
+    at += BLOCK + Math.ceil(u.size / BLOCK) * BLOCK
+  }
+  t.notOk(flags.includes('g'), 'no typeflag g block at all')
+  t.equal(flags.filter((f) => f === 'x').length, everyType.length + 1, 'one x header per member, the end member included')
+})
+
+for (const version of ['1', '2']) t.test(`every type round trips, whole and in slices (version ${version})`, async (t) => {
+  const info = { ...INFO, version }
+  const stream = encode(everyType, 1000, info)
   t.equal(stream.length % BLOCK, 0, 'the stream is whole blocks')
   const trailerAt = stream.lastIndexOf('BACKTORY.trailer') // the name field opens the trailer's header block
   for (const n of SLICES) {
@@ -128,7 +161,7 @@ t.test('every type round trips, whole and in slices', async (t) => {
     const entries = frames.filter((f) => f.kind === 'entry')
     t.strictSame(entries.map((f) => f.meta), everyType.map((i) => i.meta), `${n}: metadata survives`)
     t.ok(entries.every((f, i) => f.data.equals(everyType[i]!.data ?? Buffer.alloc(0))), `${n}: content survives`)
-    t.strictSame(frames[0], { kind: 'header', info: INFO })
+    t.strictSame(frames[0], { kind: 'header', info })
     t.strictSame(frames.filter((f) => f.kind === 'incomplete'), [{ kind: 'incomplete', path: 'growing.log', reason: 'changed while being read' }])
     const trailer = frames[frames.length - 1]
     t.match(trailer, { kind: 'trailer', entries: everyType.length, incomplete: 1 })
