@@ -34,6 +34,11 @@ const REQUIRED = [
   // Captured files: backtory-stream(5), CAPTURES.
   'success_capture', 'capture_gap', 'capture_wrong_order', 'capture_path_change', 'capture_part_after_last',
   'capture_cut_by_trailer', 'capture_truncated', 'capture_digest_mismatch',
+  // Version 2 (backtory-stream(5), FRAMING) and the rules that hold in both versions.
+  'v2_success', 'v2_success_empty', 'v2_success_incomplete', 'v2_success_diff', 'v2_success_capture', 'v2_success_diff_unlisted',
+  'v2_success_binary_names', 'v2_end_not_root', 'v2_end_records_differ', 'v2_global_frame', 'v2_note_names_another_path',
+  'hardlink_empty_target', 'symlink_empty_target', 'dev_not_decimal', 'pax_empty_key', 'pax_nul_key', 'empty_path',
+  'root_not_directory', 'note_names_another_path', 'v2_diff_without_base', 'v2_full_with_base', 'success_octal_tolerance',
 ]
 
 type Outcome = { ok: true; payload: string } | { ok: false; code: string; input: boolean; message: string }
