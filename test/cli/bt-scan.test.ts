@@ -79,6 +79,6 @@ t.test('--host and --source label the header', async (t) => {
   const scan = await runBin('bt-scan', ['--host', 'web1', '--source', 'www', dir])
   const ls = await runBin('bt-ls', ['--json'], scan.stdout)
   const header = JSON.parse(ls.stdout.toString().split('\n')[0]!)
-  t.match(header, { frame: 'header', version: '1', host: 'web1', source: 'www', stream: 'full' })
+  t.match(header, { frame: 'header', version: '2', host: 'web1', source: 'www', stream: 'full' })
   t.match(header.id, /^[0-9a-f]{32}$/)
 })
