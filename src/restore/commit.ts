@@ -59,8 +59,13 @@ export function commit(o: CommitOptions, done: () => void): void {
         return
       case 'place': {
         const staged = `${o.stage}/${s.stage}`
-        if (!present(staged)) return // renamed into place by the run that was cut short
-        replace(staged, abs, s.path, { force: s.force })
+        try {
+          replace(staged, abs, s.path, { force: s.force })
+        } catch (err) {
+          // Gone from the stage: renamed into place by the run that was cut short.
+          if (!isErrno(err, 'ENOENT') || present(staged)) throw err
+          return
+        }
         o.onStep?.(s.path)
         return
       }

@@ -4,7 +4,7 @@
 // will do. The target itself is only read. A full is planned like a
 // differential against an empty tree: every entry is new, nothing is deleted
 // but backtory's own stale temporaries.
-import { lstatSync, readdirSync } from 'node:fs'
+import { lstatSync, mkdirSync, readdirSync } from 'node:fs'
 import { BtError, EXIT, InputError, UnsafePathError, isErrno } from '../errors.js'
 import { type EntryFrame, type Frame } from '../format/frame.js'
 import { asIoError } from './fsops.js'
@@ -36,8 +36,13 @@ export async function plan(frames: AsyncIterator<Frame>, journal: JournalWriter,
   const diff = o.kind === 'diff'
   const push = (s: Step) => journal.push(s)
   const view = new TreeView(o.target, (d) => { for (const path of deletions(d, o)) push({ op: 'delete', path }) })
+  // Staged objects go in subdirectories of 4096: a flat directory of millions slows every create.
   let staged = 0
-  const stageName = () => String(staged++)
+  const stageName = () => {
+    const n = staged++
+    if ((n & 4095) === 0) mkdirSync(`${o.stage}/${n >> 12}`)
+    return `${n >> 12}/${n & 4095}`
+  }
 
   const entry = async (f: EntryFrame, rel: string): Promise<void> => {
     const m = f.meta
