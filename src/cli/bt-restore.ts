@@ -1,9 +1,9 @@
-import { mkdirSync, realpathSync } from 'node:fs'
+import { mkdirSync, realpathSync, writeSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { EXIT, IoError, UsageError } from '../errors.js'
 import { readFrames } from '../format/reader.js'
 import { settled } from '../format/run.js'
-import { restoreStream } from '../restore/extract.js'
+import { restoreStream } from '../restore/engine.js'
 import { safeRelative } from '../restore/safe-path.js'
 import { selector } from '../restore/select.js'
 import { extractOne } from '../restore/to-stdout.js'
@@ -28,7 +28,8 @@ export const spec: CliSpec = {
     { long: 'verbose', short: 'v', doc: 'print each path on standard error as it is put in place' },
   ],
   notes: ['PATTERN selects paths (glob syntax, anchored at the root); a selected directory brings its contents.',
-    'Every entry is written under a temporary name and renamed into place once the stream has proved it intact.'],
+    'Every object is built in a stage inside DIR and renamed into place once the whole stream has proved intact;',
+    'a restore killed while renaming is finished by running the same bt-restore again with the same stream.'],
 }
 
 /** A path the user typed: "/etc/passwd" and "./etc/passwd" both mean the stream's "etc/passwd". */
@@ -46,6 +47,30 @@ function listedPath(p: string): string | undefined {
     return safeRelative(p)
   } catch {
     return undefined
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM' // alive, someone else's
+  }
+}
+
+/**
+ * BT_TEST_PAUSE_COMMIT=N, for tests only: stop for good before commit step N,
+ * after saying so on stderr, so that a test can kill the process at a known
+ * point of its commit phase.
+ */
+function pauseHook(value: string | undefined): ((n: number) => void) | undefined {
+  if (value === undefined || !/^[0-9]+$/.test(value)) return undefined
+  const at = Number(value)
+  return (n) => {
+    if (n !== at) return
+    writeSync(2, `bt-restore: test: paused in the commit phase before step ${n} (BT_TEST_PAUSE_COMMIT)\n`)
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0)
   }
 }
 
@@ -97,8 +122,9 @@ export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal):
     numericOwner: Boolean(opts['numeric-owner']),
     ids: loadIdMaps(),
     warn: io.warn,
-    onEntry: opts.verbose ? (rel) => io.stderr.write(`${rel}\n`) : undefined,
-    onVerbose: opts.verbose ? (what) => io.stderr.write(`${what}\n`) : undefined,
+    alive: (pid) => pid === io.pid || processAlive(pid),
+    onStep: opts.verbose ? (what) => io.stderr.write(`${what}\n`) : undefined,
+    beforeCommitStep: pauseHook(io.env.BT_TEST_PAUSE_COMMIT),
   })
   return io.warnings() > 0 ? EXIT.PARTIAL : EXIT.OK
 }

@@ -40,15 +40,12 @@ export function replace(tmp: string, abs: string, rel: string, opts: { force?: b
   try {
     renameSync(tmp, abs)
   } catch (err) {
-    if (!isErrno(err, 'EISDIR', 'ENOTEMPTY', 'EEXIST')) {
-      removeQuietly(tmp)
-      throw err
-    }
+    if (!isErrno(err, 'EISDIR', 'ENOTEMPTY', 'EEXIST')) throw err
     try {
       if (opts.force) rmSync(abs, { recursive: true, force: true })
       else rmdirSync(abs) // an empty directory may give way to a file
     } catch {
-      removeQuietly(tmp)
+      // The staged object stays: a rerun of the commit needs it.
       throw new BtError('BT_TYPE_CONFLICT', EXIT.FAILURE,
         `cannot restore ${JSON.stringify(rel)}: a non-empty directory is in the way`,
         ['restore into an empty directory, or move the directory aside'])

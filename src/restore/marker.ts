@@ -1,14 +1,36 @@
-// The marker a restore leaves in its target: which full it holds, and which
-// differential (if any) was applied on top. A differential is applied only to
-// the exact full it was made against, and only once.
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+// The marker a restore leaves in its target: which full it holds, which
+// differential (if any) was applied on top, and, while a commit phase runs,
+// which stream is being committed from which stage. A differential is applied
+// only to the exact full it was made against, and only once; a commit that
+// was cut short is finished by rerunning the same restore.
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs'
 import { InputError, isErrno } from '../errors.js'
+import { MARKER, MARKER_TMP } from './names.js'
 
-export const MARKER = '.backtory-restore.json'
+export { MARKER }
+
+/** A commit phase under way: its journal is in the stage, and a rerun of the same stream finishes it. */
+export interface Pending {
+  /** Id of the stream being committed. */
+  id: string
+  kind: 'full' | 'diff'
+  /** Name of the stage directory at the top of the target. */
+  stage: string
+  /** A full restored with PATTERN: the target holds no known full afterwards. */
+  partial?: boolean
+}
 
 export interface Marker {
   full: string
   diff: string | null
+  pending?: Pending
+}
+
+function valid(m: Marker): boolean {
+  if (typeof m.full !== 'string' || !(m.diff === null || typeof m.diff === 'string')) return false
+  const p = m.pending
+  return p === undefined || (typeof p.id === 'string' && (p.kind === 'full' || p.kind === 'diff') &&
+    typeof p.stage === 'string' && /^\.bt-stage-[0-9]+$/.test(p.stage))
 }
 
 export function readMarker(target: string): Marker | undefined {
@@ -21,7 +43,7 @@ export function readMarker(target: string): Marker | undefined {
   }
   try {
     const m = JSON.parse(text) as Marker
-    if (typeof m.full === 'string' && (m.diff === null || typeof m.diff === 'string')) return m
+    if (valid(m)) return m
   } catch {
     // fall through to the error below: a damaged marker proves nothing about the tree
   }
@@ -33,8 +55,25 @@ export function removeMarker(target: string): void {
   rmSync(`${target}/${MARKER}`, { force: true })
 }
 
+/** Replaces the marker atomically and durably: a commit phase must not start before its record is on disk. */
 export function writeMarker(target: string, m: Marker): void {
-  const tmp = `${target}/${MARKER}.tmp`
-  writeFileSync(tmp, `${JSON.stringify(m)}\n`, { mode: 0o644 })
+  const tmp = `${target}/${MARKER_TMP}`
+  const fd = openSync(tmp, 'w', 0o644)
+  try {
+    writeSync(fd, `${JSON.stringify(m)}\n`)
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
   renameSync(tmp, `${target}/${MARKER}`)
+  syncDir(target)
+}
+
+export function syncDir(dir: string): void {
+  const fd = openSync(dir, 'r')
+  try {
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
 }

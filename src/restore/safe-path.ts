@@ -1,7 +1,7 @@
 // Path rules for extraction: what an archive may name, and the check that no
 // directory on the way to it is a symlink (which could point anywhere).
 import { lstatSync, mkdirSync } from 'node:fs'
-import { UnsafePathError, isErrno } from '../errors.js'
+import { BtError, EXIT, UnsafePathError, isErrno } from '../errors.js'
 
 /** Normalises an entry path to "a/b/c" ("." for the root) or throws for a hostile one. */
 export function safeRelative(path: string): string {
@@ -40,4 +40,16 @@ export function ensureDirs(target: string, dir: string, entry: string, create: b
       mkdirSync(abs, { mode: 0o755 })
     }
   }
+}
+
+/** The longest path, in bytes, that every call of a restore can take (the native helper's limit; PATH_MAX is 4096 with its NUL). */
+export const MAX_PATH = 4094
+
+/** Refuses, before anything is written, an entry whose path in the target the system cannot handle. */
+export function checkLength(target: string, rel: string): void {
+  const n = Buffer.byteLength(target) + 1 + Buffer.byteLength(rel)
+  if (n <= MAX_PATH) return
+  throw new BtError('BT_PATH_TOO_LONG', EXIT.FAILURE,
+    `cannot restore ${JSON.stringify(rel)}: its path in the target would be ${n} bytes long, more than the ${MAX_PATH} this system allows`,
+    [`restore into a directory with a shorter path: ${JSON.stringify(target)} is ${Buffer.byteLength(target)} bytes, and this entry needs it to be at most ${MAX_PATH - 1 - Buffer.byteLength(rel)}`])
 }

@@ -4,6 +4,7 @@
 import { type BigIntStats, lstatSync, readdirSync, readFileSync } from 'node:fs'
 import { isErrno } from '../errors.js'
 import { type Excluder } from './exclude.js'
+import { isRestoreObject } from '../restore/names.js'
 
 export interface WalkItem {
   rel: string
@@ -57,8 +58,9 @@ function* walkDir(abs: string, rel: string, rootDev: bigint, opts: WalkOptions):
     if (cacheOnly && name !== 'CACHEDIR.TAG') continue
     const childAbs = `${abs}/${name}`
     if (opts.skip?.has(childAbs)) continue
-    // bt-restore's marker says what a restored tree holds; it is not part of the tree.
-    if (rel === '.' && name === '.backtory-restore.json') continue
+    // bt-restore's marker says what a restored tree holds, and its stage and
+    // temporaries are what a killed restore left: none of them is part of the tree.
+    if (isRestoreObject(name, rel === '.')) continue
     let st: BigIntStats
     try {
       st = lstatSync(childAbs, { bigint: true })

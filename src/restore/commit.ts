@@ -1,0 +1,100 @@
+// Phase 2: replays the journal onto the target. It runs only after the whole
+// stream verified and every check passed, and again from the top when a rerun
+// finishes a commit that was killed: so each step is idempotent. A staged
+// object that is gone was renamed into place already; a directory that exists
+// is kept; metadata, links and deletions are simply done again.
+import { linkSync, lstatSync, rmSync } from 'node:fs'
+import { type EntryMeta } from '../format/frame.js'
+import { isErrno } from '../errors.js'
+import { asIoError, makeDir, removeQuietly, replace } from './fsops.js'
+import { JOURNAL, type Step, readJournal } from './journal.js'
+import { type MetaOptions, applyModeAndTimes, applyOwnerAndXattrs } from './metadata.js'
+import { ensureDirs, isWithin, parentOf } from './safe-path.js'
+
+export interface CommitOptions extends MetaOptions {
+  target: string
+  /** Absolute path of the stage that holds the journal and the staged objects. */
+  stage: string
+  /** Called with the path of each object put in place (and "deleted PATH"). */
+  onStep?(what: string): void
+  /** Test hook: called before step n (0-based) and once after the last. */
+  beforeStep?(n: number): void
+}
+
+interface Dir {
+  rel: string
+  meta: EntryMeta
+}
+
+/** Replays the journal; `done` runs after the last step and before the directories get their times. */
+export function commit(o: CommitOptions, done: () => void): void {
+  const dirs: Dir[] = []
+  const absOf = (rel: string) => (rel === '.' ? o.target : `${o.target}/${rel}`)
+  const finish = (d: Dir) => applyModeAndTimes(absOf(d.rel), d.meta)
+  let n = 0
+  for (const s of readJournal(`${o.stage}/${JOURNAL}`)) {
+    o.beforeStep?.(n++)
+    // A non-directory replacing a directory of the stream: that directory is done, without times.
+    if (s.op !== 'dir' && s.op !== 'meta' && dirs[dirs.length - 1]?.rel === s.path) dirs.pop()
+    while (dirs.length > 0 && !isWithin(dirs[dirs.length - 1]!.rel, s.path)) finish(dirs.pop()!)
+    try {
+      step(s)
+    } catch (err) {
+      throw asIoError(`cannot put ${JSON.stringify(s.path)} in place`, err)
+    }
+  }
+  o.beforeStep?.(n)
+  done()
+  while (dirs.length > 0) finish(dirs.pop()!)
+
+  function step(s: Step): void {
+    const abs = absOf(s.path)
+    if (s.path !== '.' && dirs[dirs.length - 1]?.rel !== parentOf(s.path)) ensureDirs(o.target, parentOf(s.path), s.path, true)
+    switch (s.op) {
+      case 'dir':
+        if (s.path !== '.') makeDir(abs)
+        applyOwnerAndXattrs(abs, s.meta, o)
+        dirs.push({ rel: s.path, meta: s.meta })
+        o.onStep?.(s.path)
+        return
+      case 'place': {
+        const staged = `${o.stage}/${s.stage}`
+        try {
+          replace(staged, abs, s.path, { force: s.force })
+        } catch (err) {
+          // Gone from the stage: renamed into place by the run that was cut short.
+          if (!isErrno(err, 'ENOENT') || present(staged)) throw err
+          return
+        }
+        o.onStep?.(s.path)
+        return
+      }
+      case 'meta':
+        applyOwnerAndXattrs(abs, s.meta, o)
+        applyModeAndTimes(abs, s.meta)
+        o.onStep?.(s.path)
+        return
+      case 'link': {
+        const tmp = `${o.stage}/link`
+        removeQuietly(tmp)
+        linkSync(absOf(s.target), tmp)
+        replace(tmp, abs, s.path, { force: true })
+        o.onStep?.(s.path)
+        return
+      }
+      case 'delete':
+        rmSync(abs, { recursive: true, force: true })
+        o.onStep?.(`deleted ${s.path}`)
+    }
+  }
+}
+
+function present(path: string): boolean {
+  try {
+    lstatSync(path)
+    return true
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return false
+    throw err
+  }
+}

@@ -1,0 +1,188 @@
+// Phase 1: reads the rest of the stream to its verified end, checks every
+// entry against the target as it is and as the commit will leave it, builds
+// every new object in the stage, and writes the journal of what the commit
+// will do. The target itself is only read. A full is planned like a
+// differential against an empty tree: every entry is new, nothing is deleted
+// but backtory's own stale temporaries.
+import { lstatSync, mkdirSync, readdirSync } from 'node:fs'
+import { BtError, EXIT, InputError, UnsafePathError, isErrno } from '../errors.js'
+import { type EntryFrame, type Frame } from '../format/frame.js'
+import { asIoError } from './fsops.js'
+import { baseFile, checkDeltaBase, copyVerified, patch } from './base.js'
+import { type JournalWriter, type Step } from './journal.js'
+import { type MetaOptions } from './metadata.js'
+import { isRestoreObject, temporaryOwner } from './names.js'
+import { checkLength, safeRelative } from './safe-path.js'
+import { finishStaged, stageFile, stageSpecial } from './stage.js'
+import { type OpenDir, TreeView, kindOf } from './tree-view.js'
+
+export interface PlanOptions extends MetaOptions {
+  target: string
+  /** Absolute path of this run's stage. */
+  stage: string
+  kind: 'full' | 'diff'
+  select?: (rel: string) => boolean
+  alive(pid: number): boolean
+}
+
+export interface PlanSummary {
+  entries: number
+  bytes: number
+  incomplete: number
+}
+
+export async function plan(frames: AsyncIterator<Frame>, journal: JournalWriter, o: PlanOptions): Promise<PlanSummary> {
+  const sum: PlanSummary = { entries: 0, bytes: 0, incomplete: 0 }
+  const diff = o.kind === 'diff'
+  const push = (s: Step) => journal.push(s)
+  const view = new TreeView(o.target, (d) => { for (const path of deletions(d, o)) push({ op: 'delete', path }) })
+  // Staged objects go in subdirectories of 4096: a flat directory of millions slows every create.
+  let staged = 0
+  const stageName = () => {
+    const n = staged++
+    if ((n & 4095) === 0) mkdirSync(`${o.stage}/${n >> 12}`)
+    return `${n >> 12}/${n & 4095}`
+  }
+
+  const entry = async (f: EntryFrame, rel: string): Promise<void> => {
+    const m = f.meta
+    checkLength(o.target, rel)
+    if (rel === '.') {
+      view.leaveFor('.')
+      push({ op: 'dir', path: '.', meta: m })
+      view.declare('.', 'dir', true, diff ? new Set() : undefined)
+      sum.entries++
+      return
+    }
+    const parent = view.parentOf(rel, m.path)
+    parent.seen?.add(rel.slice(rel.lastIndexOf('/') + 1))
+    const abs = `${o.target}/${rel}`
+    const kind = kindOf(m.type)
+    if (kind === 'dir') {
+      push({ op: 'dir', path: rel, meta: m })
+      view.declare(rel, 'dir', parent.exists && isDir(abs), diff ? new Set() : undefined)
+      sum.entries++
+      return
+    }
+    // What the commit replaces: a directory of this same stream, or (a differential knows its tree) anything.
+    const force = diff || view.kindAt(rel) === 'dir'
+    if (!force && parent.exists) refuseNonEmptyDir(abs, rel)
+    const step = await build(f, rel, force)
+    view.declare(rel, kind, false)
+    if (step) {
+      push(step)
+      sum.entries++
+    }
+  }
+
+  const build = async (f: EntryFrame, rel: string, force: boolean): Promise<Step | undefined> => {
+    const m = f.meta
+    const name = stageName()
+    const tmp = `${o.stage}/${name}`
+    const place: Step = { op: 'place', path: rel, stage: name, force }
+    if (m.type === 'hardlink') return link(rel, m.path, m.linkpath ?? '')
+    if (m.type !== 'file') {
+      stageSpecial(m, tmp, o)
+      return place
+    }
+    switch (diff ? m.op : undefined) {
+      case 'unchanged':
+        baseFile(o.target, rel, 'unchanged since the full')
+        return undefined
+      case 'meta':
+        baseFile(o.target, rel, 'its metadata changed')
+        return { op: 'meta', path: rel, meta: m }
+      case 'copy': {
+        const from = safeRelative(m.from!)
+        const src = baseFile(o.target, from, `the source of ${JSON.stringify(rel)}`)
+        copyVerified(src, tmp, m.sha256!, `${JSON.stringify(rel)} (a copy of ${JSON.stringify(from)})`)
+        finishStaged(m, tmp, o)
+        return place
+      }
+      case 'delta': {
+        const base = baseFile(o.target, rel, 'the base of its delta')
+        checkDeltaBase(base, rel, m.baseSha256!)
+        await patch(f, base, tmp, sum)
+        finishStaged(m, tmp, o)
+        return place
+      }
+      default:
+        await stageFile(f, tmp, o, sum)
+        return place
+    }
+  }
+
+  /** A hard link reaches only a regular file that this stream put at its target before it. */
+  const link = (rel: string, path: string, linkpath: string): Step | undefined => {
+    let target: string
+    try {
+      if (linkpath === '') throw new Error('it is empty')
+      target = safeRelative(linkpath)
+    } catch (err) {
+      throw new UnsafePathError(path, `its link target ${JSON.stringify(linkpath)} is unsafe (${(err as Error).message.replace(/^.*: /, '')})`)
+    }
+    view.checkWay(target, path)
+    if (view.kindAt(target) === 'file') return { op: 'link', path: rel, target }
+    if (o.select && view.kindAt(target) === undefined) {
+      o.warn(`cannot restore hard link ${JSON.stringify(rel)}: its target ${JSON.stringify(target)} was not selected`)
+      return undefined
+    }
+    if (diff) {
+      throw new InputError('BT_BASE_MISSING', `${JSON.stringify(target)} (the target of hard link ${JSON.stringify(rel)}) is not a regular file that the differential lists before it`,
+        'the differential is corrupt or was not made by bt-delta; nothing was changed')
+    }
+    throw new InputError('BT_LINK_TARGET', `hard link ${JSON.stringify(rel)} points at ${JSON.stringify(target)}, which the stream did not hold before it as a regular file`,
+      'the stream is corrupt or was not written by bt-scan; nothing was changed')
+  }
+
+  for (let r = await frames.next(); !r.done; r = await frames.next()) {
+    const f = r.value
+    if (f.kind === 'incomplete') {
+      sum.incomplete++
+      o.warn(`${JSON.stringify(f.path)} was incomplete when backed up (${f.reason}); restored as it was stored`)
+    }
+    if (f.kind !== 'entry') continue
+    const rel = safeRelative(f.meta.path)
+    if (o.select && !o.select(rel)) continue
+    try {
+      await entry(f, rel)
+    } catch (err) {
+      throw asIoError(`cannot restore ${JSON.stringify(rel)}`, err)
+    }
+  }
+  view.finish()
+  return sum
+}
+
+function isDir(abs: string): boolean {
+  try {
+    return lstatSync(abs).isDirectory()
+  } catch (err) {
+    if (isErrno(err, 'ENOENT', 'ENOTDIR')) return false
+    throw err
+  }
+}
+
+/** A full never removes a directory with content to put a non-directory there. */
+function refuseNonEmptyDir(abs: string, rel: string): void {
+  if (!isDir(abs) || readdirSync(abs).length === 0) return
+  throw new BtError('BT_TYPE_CONFLICT', EXIT.FAILURE, `cannot restore ${JSON.stringify(rel)}: a non-empty directory is in the way`,
+    ['restore into an empty directory, or move the directory aside; nothing was changed'])
+}
+
+/**
+ * What the commit deletes in a directory the plan is leaving: in a
+ * differential, whatever the target holds there and the stream did not list;
+ * in a full, only the temporaries that a killed older bt-restore left.
+ */
+function deletions(d: OpenDir, o: PlanOptions): string[] {
+  if (!d.exists || (o.kind === 'diff' && !d.seen)) return []
+  const out: string[] = []
+  for (const name of readdirSync(d.rel === '.' ? o.target : `${o.target}/${d.rel}`).sort()) {
+    const pid = temporaryOwner(name)
+    const ours = isRestoreObject(name, d.rel === '.')
+    if (o.kind === 'diff' ? d.seen!.has(name) || (ours && (pid === undefined || o.alive(pid))) : pid === undefined || o.alive(pid)) continue
+    out.push(d.rel === '.' ? name : `${d.rel}/${name}`)
+  }
+  return out
+}

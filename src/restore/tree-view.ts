@@ -1,0 +1,145 @@
+// The plan's view of the target as the commit will leave it, entry by entry:
+// an entry is refused when a directory on its way is, or will have become by
+// an earlier entry of the same stream, a symlink or not a directory. It reasons
+// without touching the tree, so every refusal happens before anything moves.
+//
+// Memory stays small: the directories the stream is inside are a stack (a
+// stream from bt-scan declares every directory before what it holds), and what
+// each path was declared as is a compact map from a keyed 52-bit hash of the
+// path to its kind; only paths off the stack are looked up there or in the tree.
+import { randomBytes } from 'node:crypto'
+import { lstatSync } from 'node:fs'
+import { UnsafePathError, isErrno } from '../errors.js'
+import { type EntryType } from '../format/frame.js'
+import { isWithin } from './safe-path.js'
+
+export type Kind = 'dir' | 'file' | 'symlink' | 'other'
+
+export interface OpenDir {
+  rel: string
+  /** The target holds a directory there now (what is in it may need replacing or deleting). */
+  exists: boolean
+  /** Declared by the stream (not a parent it left out). */
+  declared: boolean
+  /** Names the stream put in it (differentials only: what is not here is deleted). */
+  seen?: Set<string>
+}
+
+export function kindOf(type: EntryType): Kind {
+  switch (type) {
+    case 'directory': return 'dir'
+    case 'file': case 'hardlink': return 'file'
+    case 'symlink': return 'symlink'
+    default: return 'other'
+  }
+}
+
+const [S1, S2] = [randomBytes(4).readUInt32LE(0), randomBytes(4).readUInt32LE(0)]
+
+/** A keyed hash of a path: a stream cannot aim at a collision it cannot compute. */
+function key(path: string): number {
+  let a = S1 ^ 0x811c9dc5
+  let b = S2 ^ 0x01000193
+  for (let i = 0; i < path.length; i++) {
+    const c = path.charCodeAt(i)
+    a = Math.imul(a ^ c, 0x01000193)
+    b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 13)
+  }
+  return (b >>> 12) * 0x100000000 + (a >>> 0)
+}
+
+export class TreeView {
+  readonly stack: OpenDir[] = []
+  private readonly declared = new Map<number, Kind>()
+
+  constructor(private readonly target: string, private readonly onLeave: (d: OpenDir) => void) {}
+
+  /** What the stream last declared at `rel`, if anything. */
+  kindAt(rel: string): Kind | undefined {
+    return this.declared.get(key(rel))
+  }
+
+  /** Leaves the directories that do not hold `rel`, and returns the innermost one that does. */
+  leaveFor(rel: string): OpenDir | undefined {
+    for (;;) {
+      const top = this.stack[this.stack.length - 1]
+      if (top === undefined || (isWithin(top.rel, rel) && top.rel !== rel)) return top
+      this.onLeave(this.stack.pop()!)
+    }
+  }
+
+  /**
+   * Checks the directories on the way to `rel` and returns its parent's
+   * record. `entry` names the stream entry in the error. Parents the stream
+   * left out are checked in the target as it is, and kept on the stack.
+   */
+  parentOf(rel: string, entry: string): OpenDir {
+    let top = this.leaveFor(rel)
+    if (top === undefined) {
+      // A stream without a root entry: the target itself is the root.
+      top = { rel: '.', exists: true, declared: false }
+      this.stack.push(top)
+    }
+    const parts = rel.split('/')
+    const have = top.rel === '.' ? 0 : top.rel.split('/').length
+    for (let i = have + 1; i < parts.length; i++) {
+      const dir = parts.slice(0, i).join('/')
+      const kind = this.kindAt(dir)
+      if (kind === 'symlink') throw through(entry, dir)
+      if (kind !== undefined && kind !== 'dir') throw notDir(entry, dir)
+      let exists = false
+      try {
+        const st = lstatSync(`${this.target}/${dir}`)
+        exists = st.isDirectory()
+        if (kind === undefined && st.isSymbolicLink()) throw through(entry, dir)
+        if (kind === undefined && !exists) throw notDir(entry, dir)
+      } catch (err) {
+        if (!isErrno(err, 'ENOENT', 'ENOTDIR')) throw err
+      }
+      top = { rel: dir, exists, declared: kind === 'dir' }
+      this.stack.push(top)
+    }
+    return top
+  }
+
+  /**
+   * Checks, without entering them, the directories on the way to `rel` (the
+   * target of a hard link): each must be, or become, a real directory.
+   */
+  checkWay(rel: string, entry: string): void {
+    const parts = rel.split('/')
+    for (let i = 1; i < parts.length; i++) {
+      const dir = parts.slice(0, i).join('/')
+      const kind = this.kindAt(dir)
+      if (kind === 'symlink') throw through(entry, dir)
+      if (kind !== undefined && kind !== 'dir') throw notDir(entry, dir)
+      if (kind === 'dir') continue
+      try {
+        const st = lstatSync(`${this.target}/${dir}`)
+        if (st.isSymbolicLink()) throw through(entry, dir)
+        if (!st.isDirectory()) throw notDir(entry, dir)
+      } catch (err) {
+        if (!isErrno(err, 'ENOENT', 'ENOTDIR')) throw err
+      }
+    }
+  }
+
+  /** Records what the stream puts at `rel`; a directory becomes the innermost open one. */
+  declare(rel: string, kind: Kind, exists: boolean, seen?: Set<string>): void {
+    if (rel !== '.') this.declared.set(key(rel), kind)
+    if (kind === 'dir') this.stack.push({ rel, exists, declared: true, seen })
+  }
+
+  /** Leaves every open directory, innermost first. */
+  finish(): void {
+    while (this.stack.length > 0) this.onLeave(this.stack.pop()!)
+  }
+}
+
+function through(entry: string, dir: string): UnsafePathError {
+  return new UnsafePathError(entry, `it would be written through the symlink ${JSON.stringify(dir)}`)
+}
+
+function notDir(entry: string, dir: string): UnsafePathError {
+  return new UnsafePathError(entry, `${JSON.stringify(dir)} is not a directory`)
+}
