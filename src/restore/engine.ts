@@ -60,7 +60,7 @@ export async function restoreStream(frames: AsyncIterable<Frame>, o: RestoreOpti
   let sum: PlanSummary
   const journal = new JournalWriter(`${stage}/${JOURNAL}`)
   try {
-    sum = await plan(it, journal, { ...o, stage, kind })
+    sum = await plan(it, journal, { ...o, stage, kind, unlisted: header.info.unlisted })
     journal.close()
   } catch (err) {
     try {

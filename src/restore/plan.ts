@@ -21,6 +21,8 @@ export interface PlanOptions extends MetaOptions {
   /** Absolute path of this run's stage. */
   stage: string
   kind: 'full' | 'diff'
+  /** A version 2 differential may list only what changed: unlisted paths then stay as they are. */
+  unlisted?: 'deleted' | 'unchanged'
   select?: (rel: string) => boolean
   alive(pid: number): boolean
 }
@@ -34,6 +36,8 @@ export interface PlanSummary {
 export async function plan(frames: AsyncIterator<Frame>, journal: JournalWriter, o: PlanOptions): Promise<PlanSummary> {
   const sum: PlanSummary = { entries: 0, bytes: 0, incomplete: 0 }
   const diff = o.kind === 'diff'
+  // What a directory of the differential holds besides what it lists is deleted, unless the stream says unchanged.
+  const sweeps = diff && o.unlisted !== 'unchanged'
   const push = (s: Step) => journal.push(s)
   const view = new TreeView(o.target, (d) => { for (const path of deletions(d, o)) push({ op: 'delete', path }) })
   // Staged objects go in subdirectories of 4096: a flat directory of millions slows every create.
@@ -50,17 +54,24 @@ export async function plan(frames: AsyncIterator<Frame>, journal: JournalWriter,
     if (rel === '.') {
       view.leaveFor('.')
       push({ op: 'dir', path: '.', meta: m })
-      view.declare('.', 'dir', true, diff ? new Set() : undefined)
+      view.declare('.', 'dir', true, sweeps ? new Set() : undefined)
       sum.entries++
       return
     }
     const parent = view.parentOf(rel, m.path)
     parent.seen?.add(rel.slice(rel.lastIndexOf('/') + 1))
     const abs = `${o.target}/${rel}`
+    if (diff && m.op === 'deleted') {
+      // Checked on its way like any entry (parentOf), so a deletion never reaches through a symlink.
+      push({ op: 'delete', path: rel })
+      view.declare(rel, 'other', false)
+      sum.entries++
+      return
+    }
     const kind = kindOf(m.type)
     if (kind === 'dir') {
       push({ op: 'dir', path: rel, meta: m })
-      view.declare(rel, 'dir', parent.exists && isDir(abs), diff ? new Set() : undefined)
+      view.declare(rel, 'dir', parent.exists && isDir(abs), sweeps ? new Set() : undefined)
       sum.entries++
       return
     }
@@ -176,12 +187,13 @@ function refuseNonEmptyDir(abs: string, rel: string): void {
  * in a full, only the temporaries that a killed older bt-restore left.
  */
 function deletions(d: OpenDir, o: PlanOptions): string[] {
-  if (!d.exists || (o.kind === 'diff' && !d.seen)) return []
+  const sweeps = o.kind === 'diff' && o.unlisted !== 'unchanged'
+  if (!d.exists || (sweeps && !d.seen)) return []
   const out: string[] = []
   for (const name of readdirSync(d.rel === '.' ? o.target : `${o.target}/${d.rel}`).sort()) {
     const pid = temporaryOwner(name)
     const ours = isRestoreObject(name, d.rel === '.')
-    if (o.kind === 'diff' ? d.seen!.has(name) || (ours && (pid === undefined || o.alive(pid))) : pid === undefined || o.alive(pid)) continue
+    if (sweeps ? d.seen!.has(name) || (ours && (pid === undefined || o.alive(pid))) : pid === undefined || o.alive(pid)) continue
     out.push(d.rel === '.' ? name : `${d.rel}/${name}`)
   }
   return out
