@@ -40,7 +40,7 @@ t.test('--path: warns that the view is not consistent, round-trips, takes scanne
   t.notOk(existsSync(`${dir}/dst/skip.log`))
   t.same(compareTrees(`${dir}/src`, `${dir}/dst`, { rootMeta: false }).filter((d) => d.path !== 'skip.log'), [])
   const h = sh(`bt-snap.js --path "${dir}/src" --host web1 --source www | bt-ls.js`)
-  t.match(h.stdout, /^# backtory stream v1 full id \w+ host "web1" source "www" /)
+  t.match(h.stdout, /^# backtory stream v2 full id \w+ host "web1" source "www" /)
   t.match(sh(`bt-snap.js --path "${dir}/src" | bt-ls.js`).stdout, new RegExp(`source "${dir}/src"`))
 })
 
