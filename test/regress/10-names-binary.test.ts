@@ -4,6 +4,7 @@
 import t, { type Test } from 'tap'
 import { spawnSync } from 'node:child_process'
 import { linkSync, mkdirSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
+import { sys } from '../../src/sys/native.js'
 import { runBin, sh } from '../helpers.js'
 
 const B = (s: string) => Buffer.from(s, 'latin1')
@@ -17,6 +18,9 @@ function latin1Tree(src: string): void {
   writeFileSync(B(`${src}/d\xff/na\xefve \xe0 la carte`), 'inside\n')
   writeFileSync(`${src}/plain.txt`, 'plain\n')
   writeFileSync(B(`${src}/to-delete-\xe8`), 'bye\n')
+  // Sorted by octets: e9 before ff, whatever follows (the state's index checks the order).
+  writeFileSync(B(`${src}/o\xe9z`), 'oez\n')
+  writeFileSync(B(`${src}/o\xffb`), 'ofb\n')
   symlinkSync(B(CAFE), B(`${src}/link`))
   symlinkSync(B(`d\xff/na\xefve \xe0 la carte`), B(`${src}/lien-\xe9`))
   linkSync(B(`${src}/${CAFE}`), B(`${src}/hard-\xe9`))
@@ -112,4 +116,19 @@ t.test('GNU tar extracts a Latin-1 name from a bt-scan stream exactly', async (t
   t.equal(r.code, 0, r.stderr)
   t.equal(readFileSync(B(`${dir}/x/${CAFE}`), 'utf8'), 'latin-1 content\n', 'caf\\xe9 is there, under its octets')
   t.equal(readFileSync(B(`${dir}/x/d\xff/na\xefve \xe0 la carte`), 'utf8'), 'inside\n')
+})
+
+t.test('the native helper takes a path as octets (a Buffer), and refuses a NUL in it', async (t) => {
+  const dir = t.testdir({})
+  const file = B(`${dir}/${CAFE}`)
+  writeFileSync(file, 'x')
+  sys().setXattr(file, 'user.k', Buffer.from('v'))
+  t.same(sys().listXattr(file), ['user.k'])
+  t.equal(sys().getXattr(file, 'user.k').toString(), 'v')
+  sys().lutimens(file, 1, 2, 3, 4)
+  sys().mkfifo(B(`${dir}/fifo-\xe9`), 0o600)
+  t.equal(sh(`cd "${dir}" && stat -c '%Y %F' "$(printf 'caf\\351')"`).stdout, '3 regular file\n', 'lutimens set the time')
+  t.equal(sh(`cd "${dir}" && stat -c '%F' "$(printf 'fifo-\\351')"`).stdout, 'fifo\n', 'mkfifo made the FIFO under its octets')
+  t.throws(() => sys().listXattr(Buffer.from('a\0b')), /NUL/)
+  t.throws(() => sys().listXattr(Buffer.alloc(5000, 0x61)), /shorter than 4096/)
 })
