@@ -70,6 +70,11 @@ t.test('bt-scan | bt-restore keeps Latin-1 names, link targets and xattrs octet 
   ok(t, sh(`bt-restore.js "${dir}/out" < "${dir}/full.bt"`), 'restore')
   t.equal(snapshot(`${dir}/out`), want, 'the restored tree holds the same octets')
   t.equal(readFileSync(B(`${dir}/out/hard-\xe9`), 'utf8'), 'latin-1 content\n')
+  // A PATTERN is UTF-8 text: "?" stands for the octet that cannot be typed.
+  ok(t, sh(`bt-restore.js "${dir}/some" 'd?' < "${dir}/full.bt"`), 'restore with a pattern')
+  t.equal(readFileSync(B(`${dir}/some/d\xff/na\xefve \xe0 la carte`), 'utf8'), 'inside\n')
+  const only = snapshot(`${dir}/some`).trim().split('\n').map((l) => Buffer.from(l.split(' ')[0]!, 'hex').toString('latin1'))
+  t.same(only, ['d\xff', 'd\xff/na\xefve \xe0 la carte'], 'only what the pattern selected')
 })
 
 t.test('bt-ls --json keeps such names exact; the text listing never prints the raw octet', async (t) => {
