@@ -59,10 +59,27 @@ static napi_value throw_errno(napi_env env, int err, const char *syscall, const 
   return NULL;
 }
 
+/* A path is a string (UTF-8) or a Buffer of its exact octets: a file name
+ * need not be UTF-8, and such a name reaches here as the octets it has. */
 static int get_path(napi_env env, napi_value v, char *buf, size_t len) {
   size_t got = 0;
+  bool is_buffer = false;
+  if (napi_is_buffer(env, v, &is_buffer) == napi_ok && is_buffer) {
+    void *data = NULL;
+    if (napi_get_buffer_info(env, v, &data, &got) != napi_ok || got >= len - 1) {
+      napi_throw_type_error(env, NULL, "path must be shorter than 4096 bytes");
+      return -1;
+    }
+    if (memchr(data, 0, got) != NULL) {
+      napi_throw_type_error(env, NULL, "path must not contain a NUL byte");
+      return -1;
+    }
+    memcpy(buf, data, got);
+    buf[got] = 0;
+    return 0;
+  }
   if (napi_get_value_string_utf8(env, v, buf, len, &got) != napi_ok || got >= len - 1) {
-    napi_throw_type_error(env, NULL, "path must be a string shorter than 4096 bytes");
+    napi_throw_type_error(env, NULL, "path must be a string or Buffer shorter than 4096 bytes");
     return -1;
   }
   return 0;

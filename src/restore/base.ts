@@ -6,6 +6,7 @@ import { closeSync, lstatSync, openSync, readSync, constants } from 'node:fs'
 import { InputError, isErrno } from '../errors.js'
 import { DeltaDecoder } from '../delta/format.js'
 import { type EntryFrame } from '../format/frame.js'
+import { nameToFs } from '../format/fsname.js'
 import { writeAll } from './fsops.js'
 import { ensureDirs, parentOf } from './safe-path.js'
 
@@ -15,7 +16,7 @@ export function baseFile(target: string, rel: string, why: string): string {
   ensureDirs(target, parentOf(rel), rel, false)
   let ok = false
   try {
-    ok = lstatSync(abs).isFile()
+    ok = lstatSync(nameToFs(abs)).isFile()
   } catch (err) {
     if (!isErrno(err, 'ENOENT', 'ENOTDIR')) throw err
   }
@@ -28,7 +29,7 @@ export function baseFile(target: string, rel: string, why: string): string {
 
 export function sha256File(abs: string): string {
   const h = createHash('sha256')
-  const fd = openSync(abs, constants.O_RDONLY | constants.O_NOFOLLOW)
+  const fd = openSync(nameToFs(abs), constants.O_RDONLY | constants.O_NOFOLLOW)
   try {
     const b = Buffer.allocUnsafe(1 << 20)
     for (let n; (n = readSync(fd, b, 0, b.length, null)) > 0;) h.update(b.subarray(0, n))
@@ -41,7 +42,7 @@ export function sha256File(abs: string): string {
 /** Copies the base file `src` to `tmp`, refusing a copy whose SHA-256 is not `want`. */
 export function copyVerified(src: string, tmp: string, want: string, what: string): void {
   const h = createHash('sha256')
-  const fd = openSync(src, constants.O_RDONLY | constants.O_NOFOLLOW)
+  const fd = openSync(nameToFs(src), constants.O_RDONLY | constants.O_NOFOLLOW)
   const out = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600)
   try {
     const b = Buffer.allocUnsafe(1 << 20)
@@ -73,8 +74,8 @@ export function checkDeltaBase(abs: string, rel: string, want: string): void {
 /** Applies the delta in `f`'s body to the base file `baseAbs`, writing `tmp`; the result must have the size and hash the record names. */
 export async function patch(f: EntryFrame, baseAbs: string, tmp: string, sum: { bytes: number }): Promise<void> {
   const m = f.meta
-  const dec = new DeltaDecoder({ baseLength: lstatSync(baseAbs).size })
-  const bfd = openSync(baseAbs, constants.O_RDONLY | constants.O_NOFOLLOW)
+  const dec = new DeltaDecoder({ baseLength: lstatSync(nameToFs(baseAbs)).size })
+  const bfd = openSync(nameToFs(baseAbs), constants.O_RDONLY | constants.O_NOFOLLOW)
   const out = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600)
   const h = createHash('sha256')
   let pos = 0

@@ -6,6 +6,7 @@
 import { linkSync, lstatSync, rmSync } from 'node:fs'
 import { type EntryMeta } from '../format/frame.js'
 import { isErrno } from '../errors.js'
+import { nameToFs } from '../format/fsname.js'
 import { asIoError, makeDir, removeQuietly, replace } from './fsops.js'
 import { JOURNAL, type Step, readJournal } from './journal.js'
 import { type MetaOptions, applyModeAndTimes, applyOwnerAndXattrs } from './metadata.js'
@@ -77,13 +78,13 @@ export function commit(o: CommitOptions, done: () => void): void {
       case 'link': {
         const tmp = `${o.stage}/link`
         removeQuietly(tmp)
-        linkSync(absOf(s.target), tmp)
+        linkSync(nameToFs(absOf(s.target)), tmp)
         replace(tmp, abs, s.path, { force: true })
         o.onStep?.(s.path)
         return
       }
       case 'delete':
-        rmSync(abs, { recursive: true, force: true })
+        rmSync(nameToFs(abs), { recursive: true, force: true })
         o.onStep?.(`deleted ${s.path}`)
     }
   }

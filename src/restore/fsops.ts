@@ -5,6 +5,7 @@ import {
 } from 'node:fs'
 import { BtError, EXIT, IoError, isErrno } from '../errors.js'
 import { type EntryFrame } from '../format/frame.js'
+import { nameToFs } from '../format/fsname.js'
 import { writeAll } from '../sys/io.js'
 
 export { writeAll }
@@ -24,33 +25,36 @@ export function removeQuietly(path: string): void {
 }
 
 export function makeDir(abs: string): void {
+  const path = nameToFs(abs)
   try {
-    mkdirSync(abs, { mode: 0o700 })
+    mkdirSync(path, { mode: 0o700 })
   } catch (err) {
     if (!isErrno(err, 'EEXIST')) throw err
-    const st = lstatSync(abs)
+    const st = lstatSync(path)
     if (st.isDirectory()) return
     // A symlink or file where the archive has a directory: replace it, never follow it.
-    unlinkSync(abs)
-    mkdirSync(abs, { mode: 0o700 })
+    unlinkSync(path)
+    mkdirSync(path, { mode: 0o700 })
   }
 }
 
+/** `tmp` is a stage name (ASCII); `abs` the place in the target, a name from the stream. */
 export function replace(tmp: string, abs: string, rel: string, opts: { force?: boolean } = {}): void {
+  const path = nameToFs(abs)
   try {
-    renameSync(tmp, abs)
+    renameSync(tmp, path)
   } catch (err) {
     if (!isErrno(err, 'EISDIR', 'ENOTEMPTY', 'EEXIST')) throw err
     try {
-      if (opts.force) rmSync(abs, { recursive: true, force: true })
-      else rmdirSync(abs) // an empty directory may give way to a file
+      if (opts.force) rmSync(path, { recursive: true, force: true })
+      else rmdirSync(path) // an empty directory may give way to a file
     } catch {
       // The staged object stays: a rerun of the commit needs it.
       throw new BtError('BT_TYPE_CONFLICT', EXIT.FAILURE,
         `cannot restore ${JSON.stringify(rel)}: a non-empty directory is in the way`,
         ['restore into an empty directory, or move the directory aside'])
     }
-    renameSync(tmp, abs)
+    renameSync(tmp, path)
   }
 }
 

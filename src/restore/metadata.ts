@@ -3,6 +3,7 @@
 // owners first, then xattrs, then the mode, then the times.
 import { chmodSync, fchmodSync, fchownSync, lchownSync } from 'node:fs'
 import { type EntryMeta } from '../format/frame.js'
+import { nameToFs } from '../format/fsname.js'
 import { type IdMaps } from '../scan/ids.js'
 import { sys } from '../sys/native.js'
 
@@ -24,14 +25,15 @@ export function ownerOf(meta: EntryMeta, o: MetaOptions): [number, number] {
 
 /** With `fd` (an open regular file) the owner and mode go through it: no path lookups. */
 export function applyOwnerAndXattrs(abs: string, meta: EntryMeta, o: MetaOptions, fd?: number): void {
+  const path = nameToFs(abs)
   if (o.sameOwner) {
     const [uid, gid] = ownerOf(meta, o)
-    if (fd === undefined) lchownSync(abs, uid, gid)
+    if (fd === undefined) lchownSync(path, uid, gid)
     else fchownSync(fd, uid, gid)
   }
   for (const [name, value] of meta.xattrs) {
     try {
-      sys().setXattr(abs, name, value)
+      sys().setXattr(path, name, value)
     } catch (err) {
       o.warn(`cannot restore extended attribute ${name} of ${JSON.stringify(meta.path)}: ${(err as Error).message}`)
     }
@@ -39,8 +41,9 @@ export function applyOwnerAndXattrs(abs: string, meta: EntryMeta, o: MetaOptions
 }
 
 export function applyModeAndTimes(abs: string, meta: EntryMeta, fd?: number): void {
+  const path = nameToFs(abs)
   // A symlink's mode is meaningless on Linux and chmod would follow it.
   if (fd !== undefined) fchmodSync(fd, meta.mode)
-  else if (meta.type !== 'symlink') chmodSync(abs, meta.mode)
-  sys().lutimens(abs, meta.mtime.sec, meta.mtime.nsec, meta.mtime.sec, meta.mtime.nsec)
+  else if (meta.type !== 'symlink') chmodSync(path, meta.mode)
+  sys().lutimens(path, meta.mtime.sec, meta.mtime.nsec, meta.mtime.sec, meta.mtime.nsec)
 }

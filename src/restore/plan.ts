@@ -7,6 +7,7 @@
 import { lstatSync, mkdirSync, readdirSync } from 'node:fs'
 import { BtError, EXIT, InputError, UnsafePathError, isErrno } from '../errors.js'
 import { type EntryFrame, type Frame } from '../format/frame.js'
+import { fsToName, nameToFs } from '../format/fsname.js'
 import { asIoError } from './fsops.js'
 import { baseFile, checkDeltaBase, copyVerified, patch } from './base.js'
 import { type JournalWriter, type Step } from './journal.js'
@@ -167,7 +168,7 @@ export async function plan(frames: AsyncIterator<Frame>, journal: JournalWriter,
 
 function isDir(abs: string): boolean {
   try {
-    return lstatSync(abs).isDirectory()
+    return lstatSync(nameToFs(abs)).isDirectory()
   } catch (err) {
     if (isErrno(err, 'ENOENT', 'ENOTDIR')) return false
     throw err
@@ -176,7 +177,7 @@ function isDir(abs: string): boolean {
 
 /** A full never removes a directory with content to put a non-directory there. */
 function refuseNonEmptyDir(abs: string, rel: string): void {
-  if (!isDir(abs) || readdirSync(abs).length === 0) return
+  if (!isDir(abs) || readdirSync(nameToFs(abs)).length === 0) return
   throw new BtError('BT_TYPE_CONFLICT', EXIT.FAILURE, `cannot restore ${JSON.stringify(rel)}: a non-empty directory is in the way`,
     ['restore into an empty directory, or move the directory aside; nothing was changed'])
 }
@@ -190,7 +191,9 @@ function deletions(d: OpenDir, o: PlanOptions): string[] {
   const sweeps = o.kind === 'diff' && o.unlisted !== 'unchanged'
   if (!d.exists || (sweeps && !d.seen)) return []
   const out: string[] = []
-  for (const name of readdirSync(d.rel === '.' ? o.target : `${o.target}/${d.rel}`).sort()) {
+  // As octets, so that a name that is not UTF-8 compares equal to the stream's name for it.
+  const dir = nameToFs(d.rel === '.' ? o.target : `${o.target}/${d.rel}`)
+  for (const name of readdirSync(dir, { encoding: 'buffer' }).map(fsToName).sort()) {
     const pid = temporaryOwner(name)
     const ours = isRestoreObject(name, d.rel === '.')
     if (sweeps ? d.seen!.has(name) || (ours && (pid === undefined || o.alive(pid))) : pid === undefined || o.alive(pid)) continue

@@ -2,6 +2,7 @@
 // directory on the way to it is a symlink (which could point anywhere).
 import { lstatSync, mkdirSync } from 'node:fs'
 import { BtError, EXIT, UnsafePathError, isErrno } from '../errors.js'
+import { isBinaryName, nameBytes, nameToFs } from '../format/fsname.js'
 
 /** Normalises an entry path to "a/b/c" ("." for the root) or throws for a hostile one. */
 export function safeRelative(path: string): string {
@@ -32,12 +33,12 @@ export function ensureDirs(target: string, dir: string, entry: string, create: b
   for (const part of dir.split('/')) {
     abs = `${abs}/${part}`
     try {
-      const st = lstatSync(abs)
+      const st = lstatSync(nameToFs(abs))
       if (st.isSymbolicLink()) throw new UnsafePathError(entry, `it would be written through the symlink ${JSON.stringify(abs.slice(target.length + 1))}`)
       if (!st.isDirectory()) throw new UnsafePathError(entry, `${JSON.stringify(abs.slice(target.length + 1))} is not a directory`)
     } catch (err) {
       if (!isErrno(err, 'ENOENT') || !create) throw err
-      mkdirSync(abs, { mode: 0o755 })
+      mkdirSync(nameToFs(abs), { mode: 0o755 })
     }
   }
 }
@@ -47,7 +48,7 @@ export const MAX_PATH = 4094
 
 /** Refuses, before anything is written, an entry whose path in the target the system cannot handle. */
 export function checkLength(target: string, rel: string): void {
-  const n = Buffer.byteLength(target) + 1 + Buffer.byteLength(rel)
+  const n = Buffer.byteLength(target) + 1 + (isBinaryName(rel) ? nameBytes(rel).length : Buffer.byteLength(rel))
   if (n <= MAX_PATH) return
   throw new BtError('BT_PATH_TOO_LONG', EXIT.FAILURE,
     `cannot restore ${JSON.stringify(rel)}: its path in the target would be ${n} bytes long, more than the ${MAX_PATH} this system allows`,

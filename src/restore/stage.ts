@@ -2,6 +2,7 @@
 // metadata, so that the commit only has to rename it into place.
 import { symlinkSync, constants } from 'node:fs'
 import { type EntryFrame, type EntryMeta } from '../format/frame.js'
+import { nameToFs } from '../format/fsname.js'
 import { sys } from '../sys/native.js'
 import { removeQuietly, writeFile } from './fsops.js'
 import { type MetaOptions, applyModeAndTimes, applyOwnerAndXattrs } from './metadata.js'
@@ -16,7 +17,7 @@ export async function stageFile(f: EntryFrame, tmp: string, o: MetaOptions, sum:
 
 /** A symlink, device or FIFO. */
 export function stageSpecial(m: EntryMeta, tmp: string, o: MetaOptions): void {
-  if (m.type === 'symlink') symlinkSync(m.linkpath!, tmp)
+  if (m.type === 'symlink') symlinkSync(nameToFs(m.linkpath!), tmp)
   else if (m.type === 'fifo') sys().mkfifo(tmp, 0o600)
   else sys().mknod(tmp, (m.type === 'chardev' ? constants.S_IFCHR : constants.S_IFBLK) | 0o600, m.devmajor ?? 0, m.devminor ?? 0)
   finishStaged(m, tmp, o)

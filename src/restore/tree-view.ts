@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto'
 import { lstatSync } from 'node:fs'
 import { UnsafePathError, isErrno } from '../errors.js'
 import { type EntryType } from '../format/frame.js'
+import { nameToFs } from '../format/fsname.js'
 import { isWithin } from './safe-path.js'
 
 export type Kind = 'dir' | 'file' | 'symlink' | 'other'
@@ -89,7 +90,7 @@ export class TreeView {
       if (kind !== undefined && kind !== 'dir') throw notDir(entry, dir)
       let exists = false
       try {
-        const st = lstatSync(`${this.target}/${dir}`)
+        const st = lstatSync(nameToFs(`${this.target}/${dir}`))
         exists = st.isDirectory()
         if (kind === undefined && st.isSymbolicLink()) throw through(entry, dir)
         if (kind === undefined && !exists) throw notDir(entry, dir)
@@ -115,7 +116,7 @@ export class TreeView {
       if (kind !== undefined && kind !== 'dir') throw notDir(entry, dir)
       if (kind === 'dir') continue
       try {
-        const st = lstatSync(`${this.target}/${dir}`)
+        const st = lstatSync(nameToFs(`${this.target}/${dir}`))
         if (st.isSymbolicLink()) throw through(entry, dir)
         if (!st.isDirectory()) throw notDir(entry, dir)
       } catch (err) {

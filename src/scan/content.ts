@@ -2,6 +2,7 @@
 // SEEK_DATA/SEEK_HOLE, and turns a file that shrinks, fails or changes while
 // being read into zero-padded, flagged data rather than a broken stream.
 import { type BigIntStats, closeSync, constants, fstatSync, openSync, readSync } from 'node:fs'
+import { nameToFs } from '../format/fsname.js'
 import { MAX_SEGMENTS } from '../format/sparse.js'
 import { sys } from '../sys/native.js'
 import { type BufferPool } from './pool.js'
@@ -10,7 +11,7 @@ export const CHUNK = 1 << 18
 
 export function openRegular(abs: string): { fd: number; st: BigIntStats } {
   // O_NONBLOCK: should the path have become a FIFO since lstat, open must not hang.
-  const fd = openSync(abs, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+  const fd = openSync(nameToFs(abs), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
   try {
     return { fd, st: fstatSync(fd, { bigint: true }) }
   } catch (err) {

@@ -2,14 +2,12 @@
 // owners with names, nanosecond times, device numbers and extended attributes.
 import { type BigIntStats, readlinkSync } from 'node:fs'
 import { type EntryMeta, type EntryType, type Time } from '../format/frame.js'
+import { fsToName, nameToFs } from '../format/fsname.js'
 import { sys } from '../sys/native.js'
 import { aclText } from './acl.js'
 import { type IdMaps } from './ids.js'
 
 const NS = 1_000_000_000n
-
-/** A name the stream cannot carry faithfully (pax wants UTF-8): skipped with a warning. */
-export class NotUtf8Error extends Error {}
 
 export function timeOf(ns: bigint): Time {
   let sec = ns / NS
@@ -33,16 +31,17 @@ export function typeOf(st: BigIntStats): EntryType | undefined {
 
 export function readXattrs(abs: string, warn: (m: string) => void, rel: string): Array<[string, Buffer]> {
   const out: Array<[string, Buffer]> = []
+  const path = nameToFs(abs)
   let names: string[]
   try {
-    names = sys().listXattr(abs).sort()
+    names = sys().listXattr(path).sort()
   } catch (err) {
     warn(`cannot list extended attributes of ${JSON.stringify(rel)}: ${(err as Error).message}`)
     return out
   }
   for (const name of names) {
     try {
-      out.push([name, sys().getXattr(abs, name)])
+      out.push([name, sys().getXattr(path, name)])
     } catch (err) {
       // ENODATA: removed between list and get, which is just a change during the scan.
       if ((err as NodeJS.ErrnoException).code !== 'ENODATA') {
@@ -70,9 +69,8 @@ export function metaOf(rel: string, abs: string, st: BigIntStats, type: EntryTyp
     if (dflt) meta.tarAcl.default = aclText(dflt[1], ids)
   }
   if (type === 'symlink') {
-    const target = readlinkSync(abs, 'buffer')
-    meta.linkpath = target.toString('utf8')
-    if (!Buffer.from(meta.linkpath, 'utf8').equals(target)) throw new NotUtf8Error(`the target of symlink ${JSON.stringify(rel)} is not valid UTF-8`)
+    // Octets too: a target that is not UTF-8 is kept as it is, like a name.
+    meta.linkpath = fsToName(readlinkSync(nameToFs(abs), 'buffer'))
   }
   if (type === 'chardev' || type === 'blockdev') [meta.devmajor, meta.devminor] = sys().devSplit(Number(st.rdev))
   return meta

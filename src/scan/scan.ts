@@ -9,7 +9,7 @@ import { type Excluder } from './exclude.js'
 import { changedSince, dataSegments, openRegular, readRanges } from './content.js'
 import { type IdMaps } from './ids.js'
 import { type BufferPool } from './pool.js'
-import { NotUtf8Error, metaOf, typeOf } from './meta.js'
+import { metaOf, typeOf } from './meta.js'
 import { type WalkItem, walk } from './walk.js'
 import { type IndexReader, quickEqual } from '../state/index.js'
 
@@ -131,8 +131,7 @@ export class Scanner {
 
   private vanishedOrUnreadable(rel: string, err: unknown): void {
     const { opts } = this
-    if (err instanceof NotUtf8Error) opts.warn(`skipped ${JSON.stringify(rel)}: ${err.message}`)
-    else if (isErrno(err, 'ENOENT')) opts.warn(`${JSON.stringify(rel)} vanished during the scan`)
+    if (isErrno(err, 'ENOENT')) opts.warn(`${JSON.stringify(rel)} vanished during the scan`)
     else opts.warn(`cannot read ${JSON.stringify(rel)}: ${(err as Error).message}`)
   }
 

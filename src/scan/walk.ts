@@ -1,8 +1,12 @@
 // Depth-first walk of a tree in a deterministic order (names sorted bytewise),
 // applying exclusions before descending. Sync syscalls on purpose: a stat walk
 // is syscall-bound, and the thread-pool round trip of fs.promises would double it.
+// Names are read as octets and kept whatever they are (format/fsname.ts): one
+// that is not UTF-8 travels as surrogate escapes and goes back to octets
+// (nameToFs) at every call.
 import { type BigIntStats, lstatSync, readdirSync, readFileSync } from 'node:fs'
 import { isErrno } from '../errors.js'
+import { fsToName, nameToFs } from '../format/fsname.js'
 import { type Excluder } from './exclude.js'
 import { isRestoreObject } from '../restore/names.js'
 
@@ -24,7 +28,7 @@ const CACHEDIR_SIGNATURE = 'Signature: 8a477f597d28d172789f06886806bc55'
 
 function isCacheDir(abs: string): boolean {
   try {
-    return readFileSync(`${abs}/CACHEDIR.TAG`).subarray(0, CACHEDIR_SIGNATURE.length).toString('latin1') === CACHEDIR_SIGNATURE
+    return readFileSync(nameToFs(`${abs}/CACHEDIR.TAG`)).subarray(0, CACHEDIR_SIGNATURE.length).toString('latin1') === CACHEDIR_SIGNATURE
   } catch {
     // No tag, or an unreadable one: either way the directory is not a marked cache.
     return false
@@ -40,7 +44,7 @@ export function* walk(root: string, opts: WalkOptions): Generator<WalkItem> {
 function* walkDir(abs: string, rel: string, rootDev: bigint, opts: WalkOptions): Generator<WalkItem> {
   let raw: Buffer[]
   try {
-    raw = readdirSync(abs, { encoding: 'buffer' })
+    raw = readdirSync(nameToFs(abs), { encoding: 'buffer' })
   } catch (err) {
     if (isErrno(err, 'ENOENT')) opts.warn(`directory ${JSON.stringify(rel)} vanished during the scan`)
     else opts.warn(`cannot list directory ${JSON.stringify(rel)}: ${(err as Error).message}`)
@@ -48,13 +52,9 @@ function* walkDir(abs: string, rel: string, rootDev: bigint, opts: WalkOptions):
   }
   raw.sort(Buffer.compare)
   const cacheOnly = opts.excludeCaches && isCacheDir(abs)
-  for (const nameBytes of raw) {
-    const name = nameBytes.toString('utf8')
+  for (const octets of raw) {
+    const name = fsToName(octets)
     const childRel = rel === '.' ? name : `${rel}/${name}`
-    if (!Buffer.from(name, 'utf8').equals(nameBytes)) {
-      opts.warn(`skipped ${JSON.stringify(childRel)}: its name is not valid UTF-8`)
-      continue
-    }
     if (cacheOnly && name !== 'CACHEDIR.TAG') continue
     const childAbs = `${abs}/${name}`
     if (opts.skip?.has(childAbs)) continue
@@ -63,7 +63,7 @@ function* walkDir(abs: string, rel: string, rootDev: bigint, opts: WalkOptions):
     if (isRestoreObject(name, rel === '.')) continue
     let st: BigIntStats
     try {
-      st = lstatSync(childAbs, { bigint: true })
+      st = lstatSync(nameToFs(childAbs), { bigint: true })
     } catch (err) {
       if (isErrno(err, 'ENOENT')) opts.warn(`${JSON.stringify(childRel)} vanished during the scan`)
       else opts.warn(`cannot stat ${JSON.stringify(childRel)}: ${(err as Error).message}`)

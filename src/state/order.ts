@@ -1,6 +1,8 @@
 // The one order every stream, index and walk shares: depth first, the root
 // first, names compared bytewise within a directory. Plain string comparison
 // of whole paths is not it: "a-c" sorts before "a/b" as a string, after it here.
+// A name's octets are compared, escaped ones (format/fsname.ts) included.
+import { nameBytes } from '../format/fsname.js'
 
 export function comparePaths(a: string, b: string): number {
   if (a === b) return 0
@@ -11,7 +13,7 @@ export function comparePaths(a: string, b: string): number {
   const n = Math.min(ca.length, cb.length)
   for (let i = 0; i < n; i++) {
     if (ca[i] === cb[i]) continue
-    return Buffer.compare(Buffer.from(ca[i]!, 'utf8'), Buffer.from(cb[i]!, 'utf8'))
+    return Buffer.compare(nameBytes(ca[i]!), nameBytes(cb[i]!))
   }
   return ca.length - cb.length
 }

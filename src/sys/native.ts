@@ -2,15 +2,18 @@
 import { createRequire } from 'node:module'
 import { BtError, EXIT } from '../errors.js'
 
+/** A path: a string, or a Buffer of its exact octets for a name that is not UTF-8 (format/fsname.ts nameToFs). */
+export type SysPath = string | Buffer
+
 export interface Sys {
-  listXattr(path: string): string[]
-  getXattr(path: string, name: string): Buffer
-  setXattr(path: string, name: string, value: Buffer): void
+  listXattr(path: SysPath): string[]
+  getXattr(path: SysPath, name: string): Buffer
+  setXattr(path: SysPath, name: string, value: Buffer): void
   /** lseek SEEK_DATA (0) or SEEK_HOLE (1); -1 when there is no more data. */
   seek(fd: number, offset: number, which: 0 | 1): number
-  mknod(path: string, mode: number, major: number, minor: number): void
-  mkfifo(path: string, mode: number): void
-  lutimens(path: string, atimeSec: number, atimeNsec: number, mtimeSec: number, mtimeNsec: number): void
+  mknod(path: SysPath, mode: number, major: number, minor: number): void
+  mkfifo(path: SysPath, mode: number): void
+  lutimens(path: SysPath, atimeSec: number, atimeNsec: number, mtimeSec: number, mtimeNsec: number): void
   devSplit(dev: number): [number, number]
   /** fcntl(F_SETPIPE_SZ): the pipe's new capacity, or -1 when fd is not a pipe or the size is refused. */
   pipeSize(fd: number, bytes: number): number
