@@ -43,8 +43,9 @@ export function run(spec: CliSpec, main: Main, proc: NodeJS.Process): void {
     if (signalCode !== undefined) {
       say('error', `interrupted by ${signalCode === EXIT.SIGINT ? 'SIGINT' : 'SIGTERM'}`)
     } else if (isEpipe(err)) {
+      // The reader went away (`… | head`): the Unix manner is a quiet 128 + SIGPIPE.
       code = EXIT.EPIPE
-      say('error', 'output closed early (downstream exited)')
+      if (proc.env.BT_DEBUG === '1') say('debug', 'output closed early (downstream exited)')
     } else if (err instanceof BtError) {
       say('error', err.message)
       for (const h of err.hints) say('hint', h)
@@ -64,14 +65,15 @@ export function run(spec: CliSpec, main: Main, proc: NodeJS.Process): void {
   proc.stdout.on('error', (err) => {
     if (!settled) ac.abort(err)
   })
-  proc.on('uncaughtException', (err) => {
-    proc.exitCode = fail(err)
+  // A stray error ends the run on purpose: its code stands, not the "exited before finished" guard's 70.
+  const stray = (err: unknown) => {
+    const first = !settled
+    settled = true
+    if (first) proc.exitCode = fail(ac.signal.aborted && isEpipe(ac.signal.reason) ? ac.signal.reason : err)
     proc.exit()
-  })
-  proc.on('unhandledRejection', (err) => {
-    proc.exitCode = fail(err)
-    proc.exit()
-  })
+  }
+  proc.on('uncaughtException', stray)
+  proc.on('unhandledRejection', stray)
   proc.on('exit', () => {
     if (!settled) {
       say('error', 'internal error: exited before the work was finished')
