@@ -1,4 +1,4 @@
-import { mkdirSync, realpathSync } from 'node:fs'
+import { realpathSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { EXIT, IoError, UsageError } from '../errors.js'
 import { readFrames } from '../format/reader.js'
@@ -8,6 +8,7 @@ import { safeRelative } from '../restore/safe-path.js'
 import { selector } from '../restore/select.js'
 import { extractOne } from '../restore/to-stdout.js'
 import { loadIdMaps } from '../scan/ids.js'
+import { mkdirs } from '../sys/mkdirs.js'
 import { type CliSpec, type Parsed } from './args.js'
 import { maxHeader, openInput } from './input.js'
 import { type Io } from './io.js'
@@ -84,7 +85,7 @@ export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal):
   }
   let target: string
   try {
-    mkdirSync(resolve(args[0]!), { recursive: true })
+    mkdirs(resolve(args[0]!))
     target = realpathSync(resolve(args[0]!))
   } catch (err) {
     throw new IoError(`cannot use ${JSON.stringify(args[0])} as the target directory`, err as NodeJS.ErrnoException)
