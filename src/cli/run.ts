@@ -1,6 +1,6 @@
 // The shared launcher of every bt-* tool: signals, exit codes, error printing,
 // EPIPE, and a guard against exiting "successfully" before main() settled.
-import { BtError, EXIT, UsageError } from '../errors.js'
+import { BtError, EXIT, UsageError, fromSystemError } from '../errors.js'
 import { sys } from '../sys/native.js'
 import { redactUrl } from '../transport/url.js'
 import { VERSION } from '../version.js'
@@ -51,7 +51,10 @@ export function run(spec: CliSpec, main: Main, proc: NodeJS.Process): void {
       for (const h of err.hints) say('hint', h)
       if (proc.env.BT_DEBUG === '1' && err.stack) proc.stderr.write(`${redact(err.stack)}\n`)
     } else if (isSystemError(err)) {
-      say('error', err.message)
+      // Never libuv's raw text: the path it concerns, plain words and a remedy.
+      const e = fromSystemError(err, err === stdoutError ? 'standard output' : undefined)
+      say('error', e.message)
+      for (const h of e.hints) say('hint', h)
       if (proc.env.BT_DEBUG === '1' && err.stack) proc.stderr.write(`${redact(err.stack)}\n`)
     } else {
       say('error', `internal error: ${err instanceof Error ? err.message : String(err)}`)
@@ -62,7 +65,9 @@ export function run(spec: CliSpec, main: Main, proc: NodeJS.Process): void {
   }
 
   // Writes to a closed pipe surface here when no pipeline owns stdout.
+  let stdoutError: Error | undefined
   proc.stdout.on('error', (err) => {
+    stdoutError = err
     if (!settled) ac.abort(err)
   })
   // A stray error ends the run on purpose: its code stands, not the "exited before finished" guard's 70.

@@ -10,8 +10,8 @@ export function mkdirs(path: string, mode = 0o777): void {
   for (let p = path; ; p = dirname(p)) {
     try {
       if (statSync(p).isDirectory()) break
-      // A file where a directory belongs: mkdir says so (EEXIST, or ENOTDIR below it).
-      mkdirSync(p, { mode })
+      // A file where a directory belongs.
+      throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${p}'`), { code: 'ENOTDIR', errno: -20, syscall: 'mkdir', path: p })
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || dirname(p) === p) throw err
       missing.push(p)
