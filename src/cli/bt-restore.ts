@@ -12,6 +12,7 @@ import { mkdirs } from '../sys/mkdirs.js'
 import { type CliSpec, type Parsed } from './args.js'
 import { maxHeader, openInput } from './input.js'
 import { type Io } from './io.js'
+import { showName, showText } from './escape.js'
 import { frameLine } from './listing.js'
 import { writeLine } from './write.js'
 
@@ -79,7 +80,7 @@ export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal):
     for await (const f of frames()) {
       if (f.kind !== 'entry') continue
       const rel = safeRelative(f.meta.path)
-      if (!select || select(rel)) await writeLine(io.stdout, rel)
+      if (!select || select(rel)) await writeLine(io.stdout, showName(rel))
     }
     return EXIT.OK
   }
@@ -98,8 +99,8 @@ export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal):
     numericOwner: Boolean(opts['numeric-owner']),
     ids: loadIdMaps(),
     warn: io.warn,
-    onEntry: opts.verbose ? (rel) => io.stderr.write(`${rel}\n`) : undefined,
-    onVerbose: opts.verbose ? (what) => io.stderr.write(`${what}\n`) : undefined,
+    onEntry: opts.verbose ? (rel) => io.stderr.write(`${showName(rel)}\n`) : undefined,
+    onVerbose: opts.verbose ? (what) => io.stderr.write(`${showText(what)}\n`) : undefined,
   })
   return io.warnings() > 0 ? EXIT.PARTIAL : EXIT.OK
 }

@@ -5,6 +5,7 @@ import { sys } from '../sys/native.js'
 import { redactUrl } from '../transport/url.js'
 import { VERSION } from '../version.js'
 import { type CliSpec, helpText, parseArgs, type Parsed } from './args.js'
+import { showText } from './escape.js'
 import { exitCodeOf, isEpipe, isSystemError } from './exit.js'
 import { type Io, makeIo } from './io.js'
 
@@ -19,7 +20,8 @@ export function run(spec: CliSpec, main: Main, proc: NodeJS.Process): void {
   const ac = new AbortController()
   let signalCode: number | undefined
   let settled = false
-  const say = (kind: string, msg: string) => proc.stderr.write(`${name}: ${kind}: ${redact(msg)}\n`)
+  // One line each, whatever the names in it hold (showText).
+  const say = (kind: string, msg: string) => proc.stderr.write(`${name}: ${kind}: ${showText(redact(msg))}\n`)
 
   const onSignal = (sig: NodeJS.Signals) => {
     if (signalCode !== undefined) return
