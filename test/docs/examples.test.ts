@@ -165,6 +165,13 @@ t.test('every allow-list entry still names an example', async (t) => {
   t.ok(all.length >= 40, `${all.length} examples found`)
 })
 
+t.test('no manual page nests its quotes (such as "(\u20182G, \u2018512M\u2019\u2019)")', { skip: spawnSync('mandoc', ['-V']).error ? 'mandoc is not installed' : false }, async (t) => {
+  for (const f of readdirSync(`${ROOT}man`)) {
+    const text = spawnSync('mandoc', ['-Tutf8', `${ROOT}man/${f}`], { encoding: 'utf8' }).stdout.replace(/.\x08/g, '').replace(/\s+/g, ' ')
+    t.notMatch(text, /\u2018[^\u2019]*\u2018/, `${f}: every opening quote is closed before the next opens`)
+  }
+})
+
 for (const source of [...new Set(toRun.map((e) => e.source))]) {
   if (process.env.BT_DOCS_ONLY && process.env.BT_DOCS_ONLY !== source) continue
   t.test(`the examples of ${source} run as written`, async (t) => {
