@@ -47,6 +47,11 @@ export async function listRemote(url: string, opts: Values, io: Io, signal: Abor
       }
     }
     if (verify.length) io.notice('checked each backup\'s sealed header and its signature, not its contents: bt-get --verify checks every byte')
+    if (c.backups.length === 0 && c.temporaries.length === 0) {
+      // `bt-ls DIR` of a source tree or of a folder of stream files: an empty listing alone would puzzle.
+      io.notice(`no backups are stored in ${tx.display}${c.others.length ? ` (it holds ${c.others.length} other file${c.others.length === 1 ? '' : 's'})` : ''}; ` +
+        'to list a stream, name its file (bt-ls FILE) or pipe it in')
+    }
     const hidden = c.backups.filter((b) => !b.complete).length + c.temporaries.length
     if (hidden && !opts.all) io.notice(`${hidden} incomplete upload${hidden === 1 ? '' : 's'} not listed (see --all)`)
   } finally {

@@ -54,3 +54,11 @@ t.test('a write error names what was written: the -o file or standard output', a
     t.notMatch(r.stderr, RAW, cmd)
   }
 })
+
+t.test('bt-ls DIR of a directory that is not a store says so instead of listing nothing', async (t) => {
+  const dir = t.testdir({ d: { 'a.bt': 'x' } })
+  const r = sh(`bt-ls.js "${dir}/d"`)
+  t.equal(r.code, 0)
+  t.equal(r.stdout, '')
+  t.match(r.stderr, /bt-ls: no backups are stored in .*\/d \(it holds 1 other file\); to list a stream, name its file \(bt-ls FILE\) or pipe it in/)
+})
