@@ -103,20 +103,49 @@ const ioHints: Record<string, string> = {
   EPERM: 'the operation needs more privilege: run as root (bt-restore: --no-same-owner skips owners)',
   EROFS: 'the filesystem is mounted read-only',
   ENOENT: 'check the path',
+  EISDIR: 'a directory was given where a file belongs: name the file itself',
+  ENOTDIR: 'a file stands where a directory belongs: check the path',
+  EEXIST: 'something already exists by that name: remove it or choose another name',
+  ENAMETOOLONG: 'the path is longer than the filesystem allows: choose a shorter one',
+  ELOOP: 'the path runs through a symlink loop: check the symlinks on the way',
+  EMFILE: 'too many open files: raise the limit (ulimit -n) and run again',
+}
+
+/** Plain words for the errnos a user meets, instead of libuv's ("illegal operation on a directory"). */
+const ioWords: Record<string, string> = {
+  EISDIR: 'is a directory',
+  ENOTDIR: 'not a directory',
+  ENOENT: 'no such file or directory',
+  EEXIST: 'already exists',
+  EACCES: 'permission denied',
 }
 
 /** An operating-system failure, with the path it concerns and a remedy when one is known. */
 export class IoError extends BtError {
-  constructor(what: string, cause: NodeJS.ErrnoException) {
+  constructor(what: string, cause: NodeJS.ErrnoException, ...hints: string[]) {
     const errno = cause.code ?? 'EIO'
     const hint = ioHints[errno]
-    super(`BT_IO_${errno}`, EXIT.FAILURE, `${what}: ${describeErrno(cause)}`, hint ? [hint] : [], cause)
+    super(`BT_IO_${errno}`, EXIT.FAILURE, `${what}: ${describeErrno(cause)}`, [...hints, ...(hint ? [hint] : [])], cause)
   }
 }
 
 export function describeErrno(err: NodeJS.ErrnoException): string {
+  const words = err.code === undefined ? undefined : ioWords[err.code]
+  if (words) return `${words} (${err.code})`
   const m = /^[A-Z]+: ([^,]+)/.exec(err.message)
   return m ? `${m[1]} (${err.code})` : err.message
+}
+
+/**
+ * A system error that reached the top without a context of its own, made
+ * into an IoError naming what it was doing and where ("cannot open "x"").
+ */
+export function fromSystemError(err: NodeJS.ErrnoException, what?: string): IoError {
+  const verbs: Record<string, string> = { open: 'open', read: 'read', write: 'write', mkdir: 'create directory', rename: 'rename',
+    unlink: 'remove', stat: 'examine', lstat: 'examine', scandir: 'list', opendir: 'list', rmdir: 'remove directory', fsync: 'sync' }
+  const verb = err.syscall === undefined ? 'access' : verbs[err.syscall] ?? err.syscall
+  const where = err.path !== undefined ? ` ${JSON.stringify(err.path)}` : what !== undefined ? ` ${what}` : ''
+  return new IoError(`cannot ${verb}${where}`, err)
 }
 
 /** An error from the operating system: it has an errno code (EACCES, ENOSPC, …), not one of backtory's BT_* codes. */

@@ -41,7 +41,7 @@ export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal):
     bar.done()
     await new Promise<void>((resolve, reject) => {
       out.stream.once('error', reject)
-      out.stream.end(resolve)
+      out.stream.end((err?: Error | null) => (err ? reject(err) : resolve()))
     })
     out.commit()
     io.notice(`fetched ${r.backup.name} (${r.bytes} bytes, ${r.backup.volumes.length} volume${r.backup.volumes.length === 1 ? '' : 's'})`)

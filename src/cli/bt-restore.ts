@@ -1,4 +1,4 @@
-import { mkdirSync, realpathSync, writeSync } from 'node:fs'
+import { realpathSync, writeSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { EXIT, IoError, UsageError } from '../errors.js'
 import { readFrames } from '../format/reader.js'
@@ -8,9 +8,11 @@ import { safeRelative } from '../restore/safe-path.js'
 import { selector } from '../restore/select.js'
 import { extractOne } from '../restore/to-stdout.js'
 import { loadIdMaps } from '../scan/ids.js'
+import { mkdirs } from '../sys/mkdirs.js'
 import { type CliSpec, type Parsed } from './args.js'
 import { maxHeader, openInput } from './input.js'
 import { type Io } from './io.js'
+import { showName } from './escape.js'
 import { frameLine } from './listing.js'
 import { writeLine } from './write.js'
 
@@ -48,6 +50,11 @@ function listedPath(p: string): string | undefined {
   } catch {
     return undefined
   }
+}
+
+/** The engine says "PATH" for an object put in place and "deleted PATH" for a deletion; names are escaped. */
+function verboseLine(what: string): string {
+  return what.startsWith('deleted ') ? `deleted ${showName(what.slice(8))}` : showName(what)
 }
 
 function processAlive(pid: number): boolean {
@@ -103,13 +110,13 @@ export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal):
     for await (const f of frames()) {
       if (f.kind !== 'entry') continue
       const rel = safeRelative(f.meta.path)
-      if (!select || select(rel)) await writeLine(io.stdout, rel)
+      if (!select || select(rel)) await writeLine(io.stdout, showName(rel))
     }
     return EXIT.OK
   }
   let target: string
   try {
-    mkdirSync(resolve(args[0]!), { recursive: true })
+    mkdirs(resolve(args[0]!))
     target = realpathSync(resolve(args[0]!))
   } catch (err) {
     throw new IoError(`cannot use ${JSON.stringify(args[0])} as the target directory`, err as NodeJS.ErrnoException)
@@ -123,7 +130,7 @@ export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal):
     ids: loadIdMaps(),
     warn: io.warn,
     alive: (pid) => pid === io.pid || processAlive(pid),
-    onStep: opts.verbose ? (what) => io.stderr.write(`${what}\n`) : undefined,
+    onStep: opts.verbose ? (what) => io.stderr.write(`${verboseLine(what)}\n`) : undefined,
     beforeCommitStep: pauseHook(io.env.BT_TEST_PAUSE_COMMIT),
   })
   return io.warnings() > 0 ? EXIT.PARTIAL : EXIT.OK

@@ -1,6 +1,7 @@
 // What a tool's main() may touch of the process: its streams, environment and
 // identity, plus the counted-warning channel that turns into exit 3.
 import { type Readable, type Writable } from 'node:stream'
+import { showText } from './escape.js'
 
 export interface Io {
   stdin: Readable
@@ -28,10 +29,10 @@ export function makeIo(name: string, proc: NodeJS.Process, redact: (s: string) =
     uid: typeof proc.geteuid === 'function' ? proc.geteuid() : -1,
     warn(message) {
       count++
-      proc.stderr.write(`${name}: warning: ${redact(message)}\n`)
+      proc.stderr.write(`${name}: warning: ${showText(redact(message))}\n`)
     },
     notice(message) {
-      proc.stderr.write(`${name}: ${redact(message)}\n`)
+      proc.stderr.write(`${name}: ${showText(redact(message))}\n`)
     },
     warnings: () => count,
   }

@@ -1,12 +1,15 @@
 // Reading key and passphrase files for bt-seal, bt-open and bt-keygen.
 import { readFileSync } from 'node:fs'
-import { IoError, UsageError } from '../errors.js'
+import { IoError, UsageError, isErrno } from '../errors.js'
 import { type PrivateKey, type PublicKey, parsePrivateKey, parsePublicKey } from '../crypto/keys.js'
 
 function read(what: string, path: string): Buffer {
   try {
     return readFileSync(path)
   } catch (err) {
+    if (isErrno(err, 'EISDIR')) {
+      throw new UsageError(`${what} ${JSON.stringify(path)} is a directory`, `name the ${what} itself${what.endsWith('key') ? ' (bt-keygen --out DIR/NAME writes NAME.key and NAME.pub)' : ''}`)
+    }
     throw new IoError(`cannot read ${what} ${JSON.stringify(path)}`, err as NodeJS.ErrnoException)
   }
 }

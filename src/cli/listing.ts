@@ -1,5 +1,6 @@
-// How streams are shown to people (tar -tv style) and to programs (JSON lines).
+// How streams are shown to people (tar -tv style, names escaped) and to programs (JSON lines, exact).
 import { type EntryMeta, type Frame, formatTime } from '../format/frame.js'
+import { showName, showText } from './escape.js'
 
 const TYPE_CHAR: Record<EntryMeta['type'], string> = {
   file: '-', hardlink: 'h', symlink: 'l', chardev: 'c', blockdev: 'b', directory: 'd', fifo: 'p',
@@ -20,10 +21,10 @@ export function timeString(sec: number): string {
 export function entryLine(m: EntryMeta): string {
   const owner = `${m.uname || m.uid}/${m.gname || m.gid}`
   const size = m.type === 'chardev' || m.type === 'blockdev' ? `${m.devmajor},${m.devminor}` : String(m.size)
-  const link = m.type === 'symlink' ? ` -> ${m.linkpath}` : m.type === 'hardlink' ? ` link to ${m.linkpath}` : ''
-  const op = m.op === 'copy' ? ` [copy of ${m.from}]` : m.op === 'delta' ? ` [delta, ${m.deltaSize} bytes]` : m.op ? ` [${m.op}]` : ''
+  const link = m.type === 'symlink' ? ` -> ${showName(m.linkpath ?? '')}` : m.type === 'hardlink' ? ` link to ${showName(m.linkpath ?? '')}` : ''
+  const op = m.op === 'copy' ? ` [copy of ${showName(m.from ?? '')}]` : m.op === 'delta' ? ` [delta, ${m.deltaSize} bytes]` : m.op ? ` [${m.op}]` : ''
   const cap = m.capture ? ` [capture, ${m.capture.parts} part${m.capture.parts === 1 ? '' : 's'}]` : ''
-  return `${modeString(m.type, m.mode)} ${owner.padEnd(17)} ${size.padStart(12)} ${timeString(m.mtime.sec)} ${m.path}${link}${op}${cap}`
+  return `${modeString(m.type, m.mode)} ${owner.padEnd(17)} ${size.padStart(12)} ${timeString(m.mtime.sec)} ${showName(m.path)}${link}${op}${cap}`
 }
 
 export function frameLine(f: Frame): string {
@@ -35,7 +36,7 @@ export function frameLine(f: Frame): string {
     case 'entry':
       return entryLine(f.meta)
     case 'incomplete':
-      return `# incomplete: ${f.path}: ${f.reason}`
+      return `# incomplete: ${showName(f.path)}: ${showText(f.reason)}`
     case 'trailer':
       return `# trailer: ${f.entries} entries, ${f.incomplete} incomplete, ${f.bytes} bytes, chain sha256:${f.chain}, verified`
   }

@@ -29,7 +29,8 @@ export async function pump(source: Iterable<Buffer> | AsyncIterable<Buffer>, out
     }
     if (failed) throw failed
     await new Promise<void>((resolve, reject) => {
-      out.end(() => (failed ? reject(failed) : resolve()))
+      // The callback gets the last write's error before 'error' is emitted (a small stream into /dev/full).
+      out.end((err?: Error | null) => (err || failed ? reject(err ?? failed) : resolve()))
       out.once('error', reject)
     })
   } finally {

@@ -11,6 +11,7 @@ import { loadPublic } from './keyfile.js'
 import { type Values } from './args.js'
 import { type Io } from './io.js'
 import { connect } from './remote.js'
+import { showName } from './escape.js'
 import { writeLine } from './write.js'
 
 export async function listRemote(url: string, opts: Values, io: Io, signal: AbortSignal): Promise<void> {
@@ -31,9 +32,10 @@ export async function listRemote(url: string, opts: Values, io: Io, signal: Abor
         const h = await headerOf(tx, b, verify)
         row.header = h
         if (h.problem) wrong.push(`${b.name}: ${h.problem}`)
-        cols.push(h.problem ? `HEADER MISMATCH (${h.problem})` : `signer ${h.signer.slice(0, 16)}${h.verified ? ' verified' : ''}`)
+        // Only the header's signature was checked, not the contents: say exactly that, not "verified".
+        cols.push(h.problem ? `HEADER MISMATCH (${h.problem})` : `signer ${h.signer.slice(0, 16)}${h.verified ? ' header-signature-good' : ''}`)
       }
-      await writeLine(io.stdout, opts.json ? JSON.stringify(row) : [...cols, row.name].join('\t'))
+      await writeLine(io.stdout, opts.json ? JSON.stringify(row) : [...cols, showName(b.name)].join('\t'))
     }
     if (wrong.length) {
       throw new InputError('BT_REMOTE_MISMATCH', `${wrong.length} stored backup${wrong.length === 1 ? ' is' : 's are'} not what ${wrong.length === 1 ? 'its name says' : 'their names say'}: ${wrong.join('; ')}`,
@@ -41,8 +43,14 @@ export async function listRemote(url: string, opts: Values, io: Io, signal: Abor
     }
     if (opts.all) {
       for (const o of c.temporaries) {
-        await writeLine(io.stdout, opts.json ? JSON.stringify({ temporary: o.name, size: o.size, mtime: o.mtime?.toISOString() ?? null }) : `temporary\t${o.size}\t${o.mtime?.toISOString() ?? '-'}\t${o.name}`)
+        await writeLine(io.stdout, opts.json ? JSON.stringify({ temporary: o.name, size: o.size, mtime: o.mtime?.toISOString() ?? null }) : `temporary\t${o.size}\t${o.mtime?.toISOString() ?? '-'}\t${showName(o.name)}`)
       }
+    }
+    if (verify.length) io.notice('checked each backup\'s sealed header and its signature, not its contents: bt-get --verify checks every byte')
+    if (c.backups.length === 0 && c.temporaries.length === 0) {
+      // `bt-ls DIR` of a source tree or of a folder of stream files: an empty listing alone would puzzle.
+      io.notice(`no backups are stored in ${tx.display}${c.others.length ? ` (it holds ${c.others.length} other file${c.others.length === 1 ? '' : 's'})` : ''}; ` +
+        'to list a stream, name its file (bt-ls FILE) or pipe it in')
     }
     const hidden = c.backups.filter((b) => !b.complete).length + c.temporaries.length
     if (hidden && !opts.all) io.notice(`${hidden} incomplete upload${hidden === 1 ? '' : 's'} not listed (see --all)`)
@@ -51,7 +59,8 @@ export async function listRemote(url: string, opts: Values, io: Io, signal: Abor
   }
 }
 
-interface HeaderFacts { signer: string; recipients: string[]; passphrase: boolean; compress: string; verified: boolean; problem?: string }
+/** `verified`: the header's signature, and only it, verified (`checked` says so in --json). */
+interface HeaderFacts { signer: string; recipients: string[]; passphrase: boolean; compress: string; verified: boolean; checked: 'header-signature' | 'header'; problem?: string }
 
 /** The sealed header of `b`'s first volume, compared with its name (and checked against `verify`). */
 async function headerOf(tx: Transport, b: Backup, verify: ReturnType<typeof loadPublic>[]): Promise<HeaderFacts> {
@@ -63,6 +72,7 @@ async function headerOf(tx: Transport, b: Backup, verify: ReturnType<typeof load
     passphrase: h.stanzas.some((s) => s.type === 'scrypt'),
     compress: h.compress,
     verified: false,
+    checked: verify.length ? 'header-signature' : 'header',
   }
   const said = [h.set, h.kind, h.id, h.base ?? '-'].join(' ')
   const named = [b.set, b.kind, b.id, b.base ?? '-'].join(' ')

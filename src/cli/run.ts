@@ -1,10 +1,11 @@
 // The shared launcher of every bt-* tool: signals, exit codes, error printing,
 // EPIPE, and a guard against exiting "successfully" before main() settled.
-import { BtError, EXIT, UsageError } from '../errors.js'
+import { BtError, EXIT, UsageError, fromSystemError } from '../errors.js'
 import { sys } from '../sys/native.js'
 import { redactUrl } from '../transport/url.js'
 import { VERSION } from '../version.js'
 import { type CliSpec, helpText, parseArgs, type Parsed } from './args.js'
+import { showText } from './escape.js'
 import { exitCodeOf, isEpipe, isSystemError } from './exit.js'
 import { type Io, makeIo } from './io.js'
 
@@ -19,7 +20,8 @@ export function run(spec: CliSpec, main: Main, proc: NodeJS.Process): void {
   const ac = new AbortController()
   let signalCode: number | undefined
   let settled = false
-  const say = (kind: string, msg: string) => proc.stderr.write(`${name}: ${kind}: ${redact(msg)}\n`)
+  // One line each, whatever the names in it hold (showText).
+  const say = (kind: string, msg: string) => proc.stderr.write(`${name}: ${kind}: ${showText(redact(msg))}\n`)
 
   const onSignal = (sig: NodeJS.Signals) => {
     if (signalCode !== undefined) return
@@ -43,14 +45,18 @@ export function run(spec: CliSpec, main: Main, proc: NodeJS.Process): void {
     if (signalCode !== undefined) {
       say('error', `interrupted by ${signalCode === EXIT.SIGINT ? 'SIGINT' : 'SIGTERM'}`)
     } else if (isEpipe(err)) {
+      // The reader went away (`… | head`): the Unix manner is a quiet 128 + SIGPIPE.
       code = EXIT.EPIPE
-      say('error', 'output closed early (downstream exited)')
+      if (proc.env.BT_DEBUG === '1') say('debug', 'output closed early (downstream exited)')
     } else if (err instanceof BtError) {
       say('error', err.message)
       for (const h of err.hints) say('hint', h)
       if (proc.env.BT_DEBUG === '1' && err.stack) proc.stderr.write(`${redact(err.stack)}\n`)
     } else if (isSystemError(err)) {
-      say('error', err.message)
+      // Never libuv's raw text: the path it concerns, plain words and a remedy.
+      const e = fromSystemError(err, err === stdoutError ? 'standard output' : undefined)
+      say('error', e.message)
+      for (const h of e.hints) say('hint', h)
       if (proc.env.BT_DEBUG === '1' && err.stack) proc.stderr.write(`${redact(err.stack)}\n`)
     } else {
       say('error', `internal error: ${err instanceof Error ? err.message : String(err)}`)
@@ -61,17 +67,20 @@ export function run(spec: CliSpec, main: Main, proc: NodeJS.Process): void {
   }
 
   // Writes to a closed pipe surface here when no pipeline owns stdout.
+  let stdoutError: Error | undefined
   proc.stdout.on('error', (err) => {
+    stdoutError = err
     if (!settled) ac.abort(err)
   })
-  proc.on('uncaughtException', (err) => {
-    proc.exitCode = fail(err)
+  // A stray error ends the run on purpose: its code stands, not the "exited before finished" guard's 70.
+  const stray = (err: unknown) => {
+    const first = !settled
+    settled = true
+    if (first) proc.exitCode = fail(ac.signal.aborted && isEpipe(ac.signal.reason) ? ac.signal.reason : err)
     proc.exit()
-  })
-  proc.on('unhandledRejection', (err) => {
-    proc.exitCode = fail(err)
-    proc.exit()
-  })
+  }
+  proc.on('uncaughtException', stray)
+  proc.on('unhandledRejection', stray)
   proc.on('exit', () => {
     if (!settled) {
       say('error', 'internal error: exited before the work was finished')

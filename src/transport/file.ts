@@ -1,7 +1,7 @@
 // file://: a directory on a local or mounted disk. Durable like the remote
 // ones claim to be: data and directory entries are fsynced before a save or a
 // rename resolves, so a power cut cannot leave a renamed but empty volume.
-import { closeSync, fstatSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs'
+import { closeSync, fstatSync, fsyncSync, linkSync, openSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs'
 import { open as openAsync } from 'node:fs/promises'
 import { join } from 'node:path'
 import { type Readable, type Writable } from 'node:stream'
@@ -9,6 +9,14 @@ import { IoError, RemoteError, isErrno, isSystemError } from '../errors.js'
 import { type RemoteObject, type Transport } from './transport.js'
 import { writeInto } from '../sys/io.js'
 import { checkName } from './common.js'
+import { mkdirs } from '../sys/mkdirs.js'
+
+/** file:///PATH names the directory that holds the backups, never one backup file. */
+function notADirectory(dir: string): RemoteError {
+  return new RemoteError('BT_REMOTE_NOT_DIR', `${JSON.stringify(dir)} (or a parent of it) is a file, not a directory`, {
+    hints: ['the URL names the directory that holds the backups (file:///DIR/); a backup\'s own name comes from its sealed header'],
+  })
+}
 
 export class FileTransport implements Transport {
   readonly canResume = true
@@ -24,8 +32,9 @@ export class FileTransport implements Transport {
 
   async prepare(): Promise<void> {
     try {
-      mkdirSync(this.dir, { recursive: true })
+      mkdirs(this.dir)
     } catch (err) {
+      if (isErrno(err, 'EEXIST', 'ENOTDIR')) throw notADirectory(this.dir)
       throw new IoError(`cannot create ${JSON.stringify(this.dir)}`, err as NodeJS.ErrnoException)
     }
   }
@@ -36,6 +45,7 @@ export class FileTransport implements Transport {
       names = readdirSync(this.dir)
     } catch (err) {
       if (isErrno(err, 'ENOENT')) throw new RemoteError('BT_REMOTE_NOT_FOUND', `no directory ${JSON.stringify(this.dir)}`)
+      if (isErrno(err, 'ENOTDIR')) throw notADirectory(this.dir)
       throw new IoError(`cannot list ${JSON.stringify(this.dir)}`, err as NodeJS.ErrnoException)
     }
     const out: RemoteObject[] = []

@@ -73,6 +73,8 @@ export async function getArchive(tx: Transport, selector: string, into: Writable
             check.push(chunk).then(() => writeInto(into, chunk)).then(() => cb(), cb)
           },
         })
+        // The sink's error is read from sink.errored below; the transport may have stopped listening by then.
+        sink.on('error', () => undefined)
         let failed: { err: unknown } | undefined
         try {
           await tx.load(vol.name, sink, delivered)

@@ -37,13 +37,32 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /**
+ * `work`, or the signal's reason as soon as the signal aborts while it is
+ * pending: a wait on a silent server (up to --timeout) must not delay a
+ * SIGTERM. The work itself ends when the transport is closed (withRetry does
+ * that on abort). Work started after the abort (a failed run's cleanup) is
+ * waited for as usual.
+ */
+export function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal || signal.aborted) return work
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      work.catch(() => undefined) // settles after the transport closed; the abort already answered
+      reject(signal.reason)
+    }
+    signal.addEventListener('abort', onAbort, { once: true })
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
+}
+
+/**
  * Runs `step` until it succeeds, a failure is not retryable, or the retries
  * are spent; between attempts the transport is closed, so the next one reconnects.
  */
 export async function retrying<T>(what: string, tx: Transport, p: RetryPolicy, step: (attempt: number) => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await step(attempt)
+      return await untilAborted(step(attempt), p.signal)
     } catch (err) {
       if (!isRetryable(err) || attempt >= p.retries || p.signal?.aborted) {
         if (isRetryable(err) && attempt > 0) {
@@ -62,6 +81,8 @@ export async function retrying<T>(what: string, tx: Transport, p: RetryPolicy, s
 
 /** The transport with its small steps (list, stat, rename, remove, prepare) retried. */
 export function withRetry(tx: Transport, p: RetryPolicy): Transport {
+  // SIGINT/SIGTERM: drop the connection, so whatever waits on it (a reply, a stalled transfer) ends now.
+  p.signal?.addEventListener('abort', () => void tx.close().catch(() => undefined), { once: true })
   return {
     get display() {
       return tx.display
@@ -87,6 +108,7 @@ export function withRetry(tx: Transport, p: RetryPolicy): Transport {
       })
     },
     remove: (name: string) => retrying(`removing ${name}`, tx, p, () => tx.remove(name)),
-    close: () => tx.close(),
+    // After SIGINT/SIGTERM a close waits at most a second (an SFTP close waits for a connect under way).
+    close: () => p.signal?.aborted ? Promise.race([tx.close(), new Promise<void>((r) => setTimeout(r, 1000).unref())]) : tx.close(),
   }
 }

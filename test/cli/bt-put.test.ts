@@ -137,7 +137,8 @@ t.test('bt-ls --headers and --verify check each stored header against its name',
   const name = sh(`${seal(`${dir}/src`)} | node ${BIN}/bt-put.js --volume-size 64K "${dir}/store"`).stdout.trim()
   const ok = await runBin('bt-ls', ['--verify', `${K}/host.pub`, `${dir}/store`])
   t.equal(ok.code, 0, ok.stderr)
-  t.match(ok.stdout.toString(), /\tsigner [0-9a-f]{16} verified\t/)
+  t.match(ok.stdout.toString(), /\tsigner [0-9a-f]{16} header-signature-good\t/)
+  t.match(ok.stderr, /checked each backup's sealed header and its signature, not its contents/)
   const json = JSON.parse((await runBin('bt-ls', ['--headers', '--json', `${dir}/store`])).stdout.toString())
   t.match(json.header, { verified: false, compress: 'none', passphrase: false })
   t.equal(json.header.recipients.length, 1, 'the recipient is listed')
@@ -174,6 +175,7 @@ t.test('SIGINT and SIGTERM mid-upload: exit 130/143, nothing stored, no temporar
     const child = spawn(process.execPath, [`${BIN}/bt-put.js`, '--volume-size', '256K', store], { stdio: ['pipe', 'pipe', 'pipe'] })
     let err = ''
     child.stderr.on('data', (b: Buffer) => (err += b.toString()))
+    child.stdin.on('error', () => undefined) // the signalled bt-put may exit before reading all that was written; its code tells
     // Part of the archive, then silence: bt-put is mid-volume when the signal lands.
     child.stdin.write(archive.subarray(0, 700_000))
     while (!existsSync(store) || readdirSync(store).length === 0) await new Promise((r) => setTimeout(r, 10))

@@ -87,11 +87,11 @@ t.test('-o FILE appears only on success', async (t) => {
   t.equal(readdirSync(dir).filter((n) => n.includes('.tmp-')).length, 0, 'no temporary file either')
 })
 
-t.test('EPIPE: a reader that goes away is a failure (141), not success', async (t) => {
+t.test('EPIPE: a reader that goes away is a quiet failure (141), not success', async (t) => {
   const dir = t.testdir({ src: {} })
   writeFileSync(`${dir}/src/big`, Buffer.alloc(32 * 1024 * 1024, 1))
   const r = sh(`{ bt-scan.js "${dir}/src"; echo "rc=$?" >&2; } | head -c 1000 > /dev/null`)
-  t.match(r.stderr, /^bt-scan: error: output closed early \(downstream exited\)$/m)
+  t.notMatch(r.stderr, /bt-scan: error/, 'quiet, as Unix tools are')
   t.match(r.stderr, /rc=141/)
 })
 
