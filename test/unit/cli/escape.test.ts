@@ -15,3 +15,9 @@ t.test('showText: the same, but a backslash (of a JSON-quoted name) stays', asyn
   t.equal(showText('refusing "a\\nb": x\ny'), 'refusing "a\\nb": x\\ny')
   t.equal(showText('rtl \u202e'), 'rtl \\u{202E}')
 })
+
+t.test('an octet that is not UTF-8 shows as that octet', async (t) => {
+  t.equal(showName('caf\udce9'), 'caf\\xe9', 'Latin-1 e-acute, as bt-scan carries it')
+  t.equal(showName('d\udcff/x'), 'd\\xff/x')
+  t.equal(showName('\ud800'), '\\u{D800}', 'any other lone surrogate keeps the code point form')
+})
