@@ -5,16 +5,16 @@
 //
 // Memory stays small: the directories the stream is inside are a stack (a
 // stream from bt-scan declares every directory before what it holds), and what
-// each path was declared as is a compact map from a keyed 52-bit hash of the
-// path to its kind; only paths off the stack are looked up there or in the tree.
-import { randomBytes } from 'node:crypto'
+// each path was declared as is a compact table (path-kinds.ts); only paths off
+// the stack are looked up there or in the tree.
 import { lstatSync } from 'node:fs'
 import { UnsafePathError, isErrno } from '../errors.js'
 import { type EntryType } from '../format/frame.js'
 import { nameToFs } from '../format/fsname.js'
+import { type Kind, PathKinds } from './path-kinds.js'
 import { isWithin } from './safe-path.js'
 
-export type Kind = 'dir' | 'file' | 'symlink' | 'other'
+export type { Kind }
 
 export interface OpenDir {
   rel: string
@@ -35,29 +35,15 @@ export function kindOf(type: EntryType): Kind {
   }
 }
 
-const [S1, S2] = [randomBytes(4).readUInt32LE(0), randomBytes(4).readUInt32LE(0)]
-
-/** A keyed hash of a path: a stream cannot aim at a collision it cannot compute. */
-function key(path: string): number {
-  let a = S1 ^ 0x811c9dc5
-  let b = S2 ^ 0x01000193
-  for (let i = 0; i < path.length; i++) {
-    const c = path.charCodeAt(i)
-    a = Math.imul(a ^ c, 0x01000193)
-    b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 13)
-  }
-  return (b >>> 12) * 0x100000000 + (a >>> 0)
-}
-
 export class TreeView {
   readonly stack: OpenDir[] = []
-  private readonly declared = new Map<number, Kind>()
+  private readonly declared = new PathKinds()
 
   constructor(private readonly target: string, private readonly onLeave: (d: OpenDir) => void) {}
 
   /** What the stream last declared at `rel`, if anything. */
   kindAt(rel: string): Kind | undefined {
-    return this.declared.get(key(rel))
+    return this.declared.get(rel)
   }
 
   /** Leaves the directories that do not hold `rel`, and returns the innermost one that does. */
@@ -127,7 +113,7 @@ export class TreeView {
 
   /** Records what the stream puts at `rel`; a directory becomes the innermost open one. */
   declare(rel: string, kind: Kind, exists: boolean, seen?: Set<string>): void {
-    if (rel !== '.') this.declared.set(key(rel), kind)
+    if (rel !== '.') this.declared.set(rel, kind)
     if (kind === 'dir') this.stack.push({ rel, exists, declared: true, seen })
   }
 
