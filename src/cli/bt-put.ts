@@ -53,7 +53,7 @@ export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal):
     if (stateDir && r.header.kind === 'full') {
       const c = await confirmStored(stateDir, r.header.id, { tool: 'bt-put', pid: io.pid }, signal)
       if (c.confirmed) io.notice(`confirmed full ${r.header.id} in ${JSON.stringify(stateDir)}: the next differentials are made against it`)
-      else if (c.pending !== undefined) io.notice(`${JSON.stringify(stateDir)} awaits full ${c.pending}, not this one: the state is unchanged`)
+      else io.notice(`${JSON.stringify(stateDir)} awaits ${c.pending !== undefined ? `full ${c.pending}, not this one` : 'no full'}: the state is unchanged`)
     }
     await writeLine(io.stdout, r.name)
   } finally {

@@ -14,6 +14,7 @@ import { compareTrees } from '../tree.js'
 import { putArchive } from '../../src/transport/put.js'
 import { FileTransport } from '../../src/transport/file.js'
 import { type Transport } from '../../src/transport/transport.js'
+import { sshdMissing, startSshd } from '../servers/sshd.js'
 
 const K = `${ROOT}test/fixtures/keys`
 const SEAL = `bt-seal.js --compress none --set www --to ${K}/admin.pub --sign ${K}/host.key`
@@ -76,7 +77,8 @@ async function nights(t: Test, dir: string, S: string, mnt: string): Promise<voi
   t.equal(fifth.code, 0, fifth.stderr)
   t.equal(kindOf(fifth.stdout.trim()), 'diff', 'then differentials against the stored full')
   const ls = sh(`bt-ls.js --json "${url}"`)
-  const rows = ls.stdout.trim().split('\n').map((l) => JSON.parse(l))
+  // Sorted by kind: two runs within one second list in name order.
+  const rows = ls.stdout.trim().split('\n').map((l) => JSON.parse(l)).sort((a, b) => (a.kind === 'full' ? -1 : b.kind === 'full' ? 1 : 0))
   t.same(rows.map((r) => [r.kind, r.complete, r.base_missing]), [['full', true, false], ['diff', true, false]])
   t.equal(rows[1].base, rows[0].id, 'the differential names the stored full')
 
@@ -229,4 +231,30 @@ t.test('the refusal is the transport-independent engine\'s: through the Transpor
   t.match(err, { code: 'BT_BASE_MISSING', exit: 4 })
   t.match((err as Error).message, new RegExp(`base, full ${base}, is not stored whole in spy://store`))
   t.notOk(listed.some((l) => l.startsWith('save')), 'refused before any byte is uploaded')
+})
+
+t.test('over sftp:// too: a real server, the same refusal and the same confirmation', { skip: sshdMissing() }, async (t) => {
+  const srv = await startSshd()
+  t.teardown(() => srv.stop())
+  const dir = t.testdir({ src: { a: 'alpha\n' } })
+  writeFileSync(`${dir}/id`, srv.identity, { mode: 0o600 })
+  const d = srv.dir('orphan')
+  const url = `sftp://${srv.user}@127.0.0.1:${srv.port}${d.dir}`
+  const put = `bt-put.js -i "${dir}/id" --known-hosts "${srv.knownHostsFile}"`
+  const { diff, base } = orphanDiff(dir)
+  writeFileSync(`${dir}/o-diff.bts`, diff)
+  const r = sh(`${put} ${url} < "${dir}/o-diff.bts"`)
+  t.equal(r.code, 4, r.stderr)
+  t.match(r.stderr, new RegExp(`its base, full ${base}, is not stored whole in sftp://`))
+  t.same(readdirSync(d.localDir), [], 'nothing stored')
+  // The nightly pipeline against it: a full, confirmed, then a differential stored beside it.
+  const S = `${dir}/state`
+  const pipe = `bt-scan.js --state "${S}" "${dir}/src" | bt-delta.js --auto --state "${S}" | ${SEAL} | ${put} --state "${S}" ${url}`
+  const first = sh(pipe)
+  t.equal(first.code, 0, first.stderr)
+  t.match(first.stderr, /bt-put: confirmed full /)
+  writeFileSync(`${dir}/src/a`, 'beta\n')
+  const second = sh(pipe)
+  t.equal(second.code, 0, second.stderr)
+  t.equal(kindOf(second.stdout.trim()), 'diff')
 })
