@@ -1,8 +1,8 @@
 /*
  * The few POSIX calls Node's fs module lacks and a faithful backup needs:
  * extended attributes (l*xattr), hole discovery (lseek SEEK_DATA/SEEK_HOLE),
- * device nodes and FIFOs (mknod, mkfifo) and nanosecond timestamps without
- * following symlinks (utimensat). Every call is a single short syscall, so
+ * device nodes and FIFOs (mknod, mkfifo), nanosecond timestamps without
+ * following symlinks (utimensat) and the state directory's locks (flock). Every call is a single short syscall, so
  * they are synchronous; bulk file data stays on Node's async fs.
  */
 #define _GNU_SOURCE
@@ -12,6 +12,7 @@
 #include <node_api.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
@@ -254,6 +255,21 @@ static napi_value pipe_size(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/* tryLock(fd) -> true when this process now holds an exclusive flock on fd, false when
+ * another open file description holds one. The kernel drops the lock when the holder's
+ * descriptor closes, kill -9 included, so a dead run's lock file never blocks. */
+static napi_value try_lock(napi_env env, napi_callback_info info) {
+  napi_value argv[1], out;
+  int32_t fd;
+  if (get_args(env, info, 1, argv)) return NULL;
+  napi_get_value_int32(env, argv[0], &fd);
+  int r;
+  do r = flock(fd, LOCK_EX | LOCK_NB); while (r != 0 && errno == EINTR);
+  if (r != 0 && errno != EWOULDBLOCK) return throw_errno(env, errno, "flock", NULL);
+  napi_get_boolean(env, r == 0, &out);
+  return out;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"listXattr", NULL, list_xattr, NULL, NULL, NULL, napi_default, NULL},
@@ -265,6 +281,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"lutimens", NULL, lutimens, NULL, NULL, NULL, napi_default, NULL},
     {"devSplit", NULL, dev_split, NULL, NULL, NULL, napi_default, NULL},
     {"pipeSize", NULL, pipe_size, NULL, NULL, NULL, napi_default, NULL},
+    {"tryLock", NULL, try_lock, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -21,11 +21,12 @@ mkdir -p "$store" "$keys"
 backups=$store/backups
 # POSIX sh has no pipefail: each stage refuses a stream without its trailer, and
 # bt-put makes a backup final only after the sealed archive's trailer verified,
-# so a failure anywhere leaves no final backup.
+# so a failure anywhere leaves no final backup. bt-put --state confirms a full
+# once stored: only then do later runs make differentials against it.
 name=$("$bin/bt-scan.js" --state "$state" "$src" \
   | "$bin/bt-delta.js" --auto --state "$state" \
   | "$bin/bt-seal.js" --to "$keys/admin.pub" --sign "$keys/host.key" --set "$(basename "$src")" \
-  | "$bin/bt-put.js" --verify "$keys/host.pub" "file://$backups")
+  | "$bin/bt-put.js" --state "$state" --verify "$keys/host.pub" "file://$backups")
 echo "stored $name"
 "$bin/bt-ls.js" "$backups"
 

@@ -49,7 +49,8 @@ export function parseArgs(argv: string[], spec: CliSpec): Parsed {
   const end = argv.indexOf('--')
   const args = argv.map((a, i) => (negFlags.has(a) && (end === -1 || i < end) ? `--flag:${a.slice(2)}` : a))
   const raw = minimist(args, {
-    string: options.filter((o) => o.arg).map((o) => o.long),
+    // '_': operands stay strings, as typed ("0123…" is an id, not the number 123…).
+    string: [...options.filter((o) => o.arg).map((o) => o.long), '_'],
     boolean: options.filter((o) => !o.arg).map(key),
     alias: Object.fromEntries(options.filter((o) => o.short).map((o) => [o.long, o.short!])),
     unknown: (a) => {

@@ -1,4 +1,5 @@
 import { EXIT, UsageError } from '../errors.js'
+import { confirmStored } from '../state/confirm.js'
 import { putArchive } from '../transport/put.js'
 import { type CliSpec, type Parsed } from './args.js'
 import { openBulkInput } from './bulk-input.js'
@@ -16,6 +17,7 @@ export const spec: CliSpec = {
     { long: 'keep-stale', doc: 'do not remove temporaries and incomplete backups left by crashed runs' },
     { long: 'progress', doc: 'show progress on standard error even when it is not a terminal' },
     { long: 'stale-after', arg: 'HOURS', doc: 'leftovers untouched this long are stale (default: 24)' },
+    { long: 'state', short: 's', arg: 'DIR', doc: 'once a full is stored whole, confirm it in bt-delta\'s state DIR (default: $BT_STATE)' },
     { long: 'verify', arg: 'PUBKEY', repeat: true, doc: 'also check the signatures with the signer\'s public key' },
     { long: 'volume-size', arg: 'SIZE', doc: 'split the archive into volumes of SIZE bytes (default: 1G)' },
     { long: 'window', arg: 'SIZE', doc: 'bytes kept in memory to resume a cut upload (default: 16M)' },
@@ -25,6 +27,7 @@ export const spec: CliSpec = {
     'URL is a directory: file:///DIR (or a plain path), ftp://USER@HOST/DIR, ftps://USER@HOST/DIR or sftp://USER@HOST/DIR.',
     'The archive becomes visible under its final name only after its sealed trailer verified; on any',
     'failure nothing final is left. Prints the stored backup\'s name on standard output.',
+    'A differential is refused (exit 4) unless its base full is stored whole in the same place.',
   ],
 }
 
@@ -46,6 +49,12 @@ export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal):
     })
     bar.done()
     io.notice(`stored ${r.name} in ${tx.display}: ${human(r.size)} in ${r.volumes.length} volume${r.volumes.length === 1 ? '' : 's'}`)
+    const stateDir = (opts.state as string | undefined) ?? io.env.BT_STATE
+    if (stateDir && r.header.kind === 'full') {
+      const c = await confirmStored(stateDir, r.header.id, { tool: 'bt-put', pid: io.pid }, signal)
+      if (c.confirmed) io.notice(`confirmed full ${r.header.id} in ${JSON.stringify(stateDir)}: the next differentials are made against it`)
+      else io.notice(`${JSON.stringify(stateDir)} awaits ${c.pending !== undefined ? `full ${c.pending}, not this one` : 'no full'}: the state is unchanged`)
+    }
     await writeLine(io.stdout, r.name)
   } finally {
     bar.done()

@@ -1,11 +1,13 @@
 // bt-ls URL: the backups stored in a directory, from their object names
 // alone (no key, no download): the names are the catalog. With --headers it
 // also reads each backup's sealed header and checks that it says what the
-// name says (with --verify, that the host signed it).
+// name says (with --verify, that the host signed it). A differential whose
+// base full is not stored whole beside it cannot be restored: it is marked.
 import { InputError } from '../errors.js'
 import { checkHeader } from '../crypto/opener.js'
 import { type Backup, catalog, isoTime } from '../transport/names.js'
 import { peekHeader } from '../transport/peek.js'
+import { holdsFull } from '../transport/put.js'
 import { type Transport } from '../transport/transport.js'
 import { loadPublic } from './keyfile.js'
 import { type Values } from './args.js'
@@ -21,13 +23,17 @@ export async function listRemote(url: string, opts: Values, io: Io, signal: Abor
     const headers = Boolean(opts.headers) || verify.length > 0
     const c = catalog(await tx.list())
     const wrong: string[] = []
+    let orphans = 0
     for (const b of c.backups) {
       if (!b.complete && !opts.all) continue
+      const baseMissing = b.base !== undefined && !holdsFull(c, b.base)
+      if (baseMissing && b.complete) orphans++
       const row: Record<string, unknown> = {
         name: b.name, id: b.id, set: b.set, kind: b.kind, time: isoTime(b.time), base: b.base ?? null, size: b.size,
-        volumes: b.count, complete: b.complete,
+        volumes: b.count, complete: b.complete, base_missing: baseMissing,
       }
-      const cols = [row.time, row.set, row.kind, row.id, row.base ?? '-', String(row.size), `${b.volumes.length}/${b.count}`, b.complete ? 'complete' : 'INCOMPLETE']
+      const status = !b.complete ? 'INCOMPLETE' : baseMissing ? 'BASE-MISSING' : 'complete'
+      const cols = [row.time, row.set, row.kind, row.id, row.base ?? '-', String(row.size), `${b.volumes.length}/${b.count}`, status]
       if (headers && b.volumes[0]?.name.includes('.0001-of-')) {
         const h = await headerOf(tx, b, verify)
         row.header = h
@@ -51,6 +57,10 @@ export async function listRemote(url: string, opts: Values, io: Io, signal: Abor
       // `bt-ls DIR` of a source tree or of a folder of stream files: an empty listing alone would puzzle.
       io.notice(`no backups are stored in ${tx.display}${c.others.length ? ` (it holds ${c.others.length} other file${c.others.length === 1 ? '' : 's'})` : ''}; ` +
         'to list a stream, name its file (bt-ls FILE) or pipe it in')
+    }
+    if (orphans) {
+      io.notice(`${orphans} differential${orphans === 1 ? '' : 's'} listed as BASE-MISSING: ${orphans === 1 ? 'its' : 'their'} base full is not stored whole here, ` +
+        'so restoring ' + (orphans === 1 ? 'it' : 'them') + ' is impossible')
     }
     const hidden = c.backups.filter((b) => !b.complete).length + c.temporaries.length
     if (hidden && !opts.all) io.notice(`${hidden} incomplete upload${hidden === 1 ? '' : 's'} not listed (see --all)`)

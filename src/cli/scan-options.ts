@@ -11,7 +11,8 @@ import { Excluder, patternsFromText } from '../scan/exclude.js'
 import { loadIdMaps } from '../scan/ids.js'
 import { BufferPool } from '../scan/pool.js'
 import { type ScanOptions } from '../scan/scan.js'
-import { openIndex, readState } from '../state/store.js'
+import { type Lock, lockState } from '../state/lock.js'
+import { openIndex, readPending, readState } from '../state/store.js'
 import { PRODUCER } from '../version.js'
 import { type OptionSpec, type Values } from './args.js'
 import { type Io } from './io.js'
@@ -39,10 +40,12 @@ export interface ScanPlan {
   oneFileSystem: boolean
   excludeCaches: boolean
   state?: ReturnType<typeof readState>
+  /** scan.lock of the state directory, held until the scan ends. */
+  lock?: Lock
 }
 
 /** Reads the exclude files and the state directory: their errors come before any work. */
-export function planScan(opts: Values, io: Io): ScanPlan {
+export function planScan(opts: Values, io: Io, tool = 'bt-scan'): ScanPlan {
   const patterns = [...(opts.exclude as string[])]
   for (const file of opts['exclude-from'] as string[]) {
     try {
@@ -52,8 +55,19 @@ export function planScan(opts: Values, io: Io): ScanPlan {
     }
   }
   const stateDir = (opts.state as string | undefined) ?? io.env.BT_STATE
-  const state = stateDir ? readState(stateDir) : undefined
-  if (stateDir && !state) io.notice(`no full index in ${JSON.stringify(stateDir)} yet: scanning everything`)
+  // Taken before the index is read: bt-delta and bt-put remove an old index only while no scan holds this.
+  const lock = stateDir ? lockState(stateDir, 'scan.lock', { tool, pid: io.pid }) : undefined
+  let state: ScanPlan['state']
+  try {
+    state = stateDir ? readState(stateDir) : undefined
+    // Only a full that a store confirmed holding is a base: the pending one may never have been stored.
+    const pending = stateDir && !state ? readPending(stateDir) : undefined
+    if (pending) io.notice(`no stored full confirmed in ${JSON.stringify(stateDir)} (full ${pending.full.id} was never confirmed stored): scanning everything`)
+    else if (stateDir && !state) io.notice(`no full index in ${JSON.stringify(stateDir)} yet: scanning everything`)
+  } catch (err) {
+    lock?.release()
+    throw err
+  }
   return {
     exclude: new Excluder(patterns),
     host: (opts.host as string | undefined) ?? hostname(),
@@ -61,6 +75,7 @@ export function planScan(opts: Values, io: Io): ScanPlan {
     oneFileSystem: Boolean(opts['one-file-system']),
     excludeCaches: Boolean(opts['exclude-caches']),
     state,
+    lock,
   }
 }
 
@@ -76,7 +91,13 @@ export interface ScanTarget {
 /** The ScanOptions for `target`, and close() for the index it opened. */
 export function scanOptions(plan: ScanPlan, target: ScanTarget, io: Io): { options: ScanOptions; close(): void } {
   const { state } = plan
-  const index = state ? openIndex(state) : undefined
+  let index
+  try {
+    index = state ? openIndex(state) : undefined
+  } catch (err) {
+    plan.lock?.release()
+    throw err
+  }
   const pool = new BufferPool(CHUNK)
   return {
     options: {
@@ -96,6 +117,9 @@ export function scanOptions(plan: ScanPlan, target: ScanTarget, io: Io): { optio
       notice: io.notice,
       skip: new Set(target.skip),
     },
-    close: () => index?.close(),
+    close: () => {
+      index?.close()
+      plan.lock?.release()
+    },
   }
 }

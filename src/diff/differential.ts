@@ -24,6 +24,8 @@ export interface DiffOptions {
   checksum: boolean
   summary: Summary
   tmpdir?: string
+  /** Names the spool directory, so that a later run can tell whether its owner is alive. */
+  pid: number
 }
 
 /** sha256 -> where that content lives in the full, for copy and rename detection. */
@@ -39,7 +41,7 @@ export async function* diffStream(frames: AsyncIterable<Frame>, o: DiffOptions):
   const enc = new StreamEncoder()
   const sum = o.summary
   let sources: Map<string, IndexEntry> | undefined
-  const spool = new Spool(o.tmpdir)
+  const spool = new Spool(o.pid, o.tmpdir)
   const emit = function* (b: Buffer): Generator<Buffer> {
     sum.streamBytes += b.length
     if (b.length > 0) yield b

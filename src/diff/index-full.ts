@@ -2,9 +2,11 @@
 // the index that later differentials are made against. The same function
 // serves both, so a rebuilt index is byte-identical to the original.
 import { createHash } from 'node:crypto'
-import { type EntryFrame, formatTime } from '../format/frame.js'
+import { InputError } from '../errors.js'
+import { type EntryFrame, type Frame, type StreamInfo, formatTime } from '../format/frame.js'
 import { MAX_BLOCKS, MIN_BLOCK, SignatureBuilder, blockSizeFor, encodeSignature } from '../delta/signature.js'
 import { type IndexEntry, type IndexWriter, metaDigest } from '../state/index.js'
+import { Generation } from '../state/store.js'
 
 export async function indexEntry(f: EntryFrame, writer: IndexWriter): Promise<void> {
   const m = f.meta
@@ -47,4 +49,36 @@ export function contentHasher(sparse: Array<[number, number]> | undefined) {
   const h = createHash('sha256')
   if (sparse) h.update(JSON.stringify(sparse))
   return h
+}
+
+/**
+ * Indexes a full stream into a new generation of the state directory `dir`.
+ * The generation is returned uncommitted: the caller commits it only once the
+ * stream is whole, and as "pending" until a store confirms it holds the full.
+ */
+export async function indexFull(frames: AsyncIterable<Frame>, dir: string): Promise<{ gen: Generation; info: StreamInfo }> {
+  let gen: Generation | undefined
+  let info: StreamInfo | undefined
+  let done = false
+  try {
+    for await (const f of frames) {
+      if (f.kind === 'header') {
+        if (f.info.stream !== 'full') {
+          throw new InputError('BT_STREAM_KIND', `a full needs a complete scan; the input is a ${JSON.stringify(f.info.stream)} stream`,
+            'run bt-scan without --state (and without BT_STATE) for a full')
+        }
+        gen = new Generation(dir, f.info.id)
+        info = f.info
+      } else if (f.kind === 'entry') {
+        await indexEntry(f, gen!.writer)
+      } else if (f.kind === 'incomplete') {
+        gen!.writer.markIncomplete(f.path)
+      } else if (f.kind === 'trailer') {
+        done = true
+      }
+    }
+  } finally {
+    if (!done) gen?.abort()
+  }
+  return { gen: gen!, info: info! }
 }

@@ -1,17 +1,29 @@
 // A temporary file that holds one entry's output until its size and kind are
 // known: a tar header states the size before the data, and a pipe cannot seek.
-import { closeSync, ftruncateSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs'
-import { writeAll } from '../sys/io.js'
+// Its directory is named for the process (bt-delta-PID-XXXXXX), so a later run
+// can tell the spool of a killed run from that of a live one and remove it.
+import { closeSync, ftruncateSync, lstatSync, mkdtempSync, openSync, readSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
+import { writeAll } from '../sys/io.js'
+import { tmpIoError } from '../state/errors.js'
+
+const OURS = /^bt-delta-(\d+)-[A-Za-z0-9]{6}$/
+/** Spools of older versions carry no pid: removed once a day old. */
+const UNNAMED = /^bt-delta-[A-Za-z0-9]{6}$/
+const DAY = 24 * 3600_000
 
 export class Spool {
   private readonly dir: string
   private readonly fd: number
   size = 0
 
-  constructor(base = tmpdir()) {
-    this.dir = mkdtempSync(`${base}/bt-delta-`)
-    this.fd = openSync(`${this.dir}/spool`, 'w+', 0o600)
+  constructor(pid: number, private readonly base = tmpdir()) {
+    try {
+      this.dir = mkdtempSync(`${base}/bt-delta-${pid}-`)
+      this.fd = openSync(`${this.dir}/spool`, 'w+', 0o600)
+    } catch (err) {
+      throw tmpIoError(base, err)
+    }
   }
 
   reset(): void {
@@ -20,7 +32,11 @@ export class Spool {
   }
 
   write(b: Buffer): void {
-    writeAll(this.fd, b, 0, b.length, this.size)
+    try {
+      writeAll(this.fd, b, 0, b.length, this.size)
+    } catch (err) {
+      throw tmpIoError(this.base, err)
+    }
     this.size += b.length
   }
 
@@ -38,4 +54,33 @@ export class Spool {
     closeSync(this.fd)
     rmSync(this.dir, { recursive: true, force: true })
   }
+}
+
+/**
+ * Removes the spools in `base` that killed runs of this user left: those
+ * whose process is gone. Even a mistaken removal would not hurt a live run,
+ * which reads and writes its spool through an open descriptor.
+ */
+export function removeStaleSpools(base: string, uid: number, alive: (pid: number) => boolean, now = Date.now()): string[] {
+  let names: string[]
+  try {
+    names = readdirSync(base)
+  } catch {
+    return [] // TMPDIR unreadable: the spool's own creation says why, if it matters
+  }
+  const removed: string[] = []
+  for (const n of names) {
+    const m = OURS.exec(n)
+    if (!m && !UNNAMED.test(n)) continue
+    try {
+      const st = lstatSync(`${base}/${n}`)
+      if (!st.isDirectory() || (uid >= 0 && st.uid !== uid)) continue
+      if (m ? alive(Number(m[1])) : now - st.mtimeMs < DAY) continue
+      rmSync(`${base}/${n}`, { recursive: true, force: true })
+      removed.push(`${base}/${n}`)
+    } catch {
+      // Gone meanwhile, or not ours to remove: either way not this run's business.
+    }
+  }
+  return removed
 }

@@ -9,6 +9,7 @@ import { writeAll } from '../sys/io.js'
 import { LineReader } from './lines.js'
 import { comparePaths } from './order.js'
 import { BtError, EXIT } from '../errors.js'
+import { stateIoError } from './errors.js'
 
 export interface IndexEntry {
   path: string
@@ -48,9 +49,13 @@ export class IndexWriter {
   private last = ''
   count = 0
 
-  constructor(indexPath: string, sigsPath: string) {
-    this.idx = openSync(indexPath, 'wx', 0o600)
-    this.sigs = openSync(sigsPath, 'wx', 0o600)
+  constructor(private readonly indexPath: string, sigsPath: string, private readonly dir: string) {
+    try {
+      this.idx = openSync(indexPath, 'wx', 0o600)
+      this.sigs = openSync(sigsPath, 'wx', 0o600)
+    } catch (err) {
+      throw stateIoError('write', indexPath, dir, err)
+    }
   }
 
   private pending: { e: IndexEntry; signature?: Buffer } | undefined
@@ -60,7 +65,11 @@ export class IndexWriter {
    * entry follows it in the stream and must reach its line (markIncomplete).
    */
   add(e: IndexEntry, signature?: Buffer): void {
-    this.flush()
+    try {
+      this.flush()
+    } catch (err) {
+      throw stateIoError('write', this.indexPath, this.dir, err)
+    }
     this.pending = { e, signature }
   }
 
@@ -97,11 +106,15 @@ export class IndexWriter {
 
   /** Flushes to disk and returns the index digest. */
   close(): string {
-    this.flush()
-    fsyncSync(this.idx)
-    fsyncSync(this.sigs)
-    closeSync(this.idx)
-    closeSync(this.sigs)
+    try {
+      this.flush()
+      fsyncSync(this.idx)
+      fsyncSync(this.sigs)
+      closeSync(this.idx)
+      closeSync(this.sigs)
+    } catch (err) {
+      throw stateIoError('write', this.indexPath, this.dir, err)
+    }
     return this.hash.digest('hex')
   }
 
@@ -140,14 +153,23 @@ export class IndexReader {
   private current: IndexEntry | undefined
   private started = false
 
-  constructor(indexPath: string, private readonly sigsPath: string) {
-    this.lines = new LineReader(indexPath)
-    this.sigFd = openSync(sigsPath, 'r')
+  constructor(private readonly indexPath: string, private readonly sigsPath: string, dir: string) {
+    try {
+      this.lines = new LineReader(indexPath)
+    } catch (err) {
+      throw stateIoError('read', indexPath, dir, err)
+    }
+    try {
+      this.sigFd = openSync(sigsPath, 'r')
+    } catch (err) {
+      this.lines.close()
+      throw stateIoError('read', sigsPath, dir, err)
+    }
   }
 
   private advance(): void {
     const line = this.lines.next()
-    this.current = line === undefined || line === '' ? undefined : parseEntry(line, this.sigsPath)
+    this.current = line === undefined || line === '' ? undefined : parseEntry(line, this.indexPath)
   }
 
   /** The entry for `path`, if any. Calls must come in stream order. */

@@ -17,6 +17,8 @@ export interface Sys {
   devSplit(dev: number): [number, number]
   /** fcntl(F_SETPIPE_SZ): the pipe's new capacity, or -1 when fd is not a pipe or the size is refused. */
   pipeSize(fd: number, bytes: number): number
+  /** flock(fd, LOCK_EX | LOCK_NB): true when taken, false when another open file holds it. */
+  tryLock(fd: number): boolean
 }
 
 let loaded: Sys | undefined

@@ -4,15 +4,19 @@
 // volume is restarted when it is still wholly kept. Only once the input's end
 // verified (the sealed trailer, its digest, and with a key its signature) are
 // the volumes renamed to their final names, the last volume name written
-// last; any failure removes what this run uploaded.
+// last; any failure removes what this run uploaded. A differential is stored
+// only beside its base: one whose full the store does not hold whole is
+// refused, before its upload (from the unverified header) and again before it
+// is made final (from the verified one).
 import { randomBytes } from 'node:crypto'
 import { Readable } from 'node:stream'
-import { RemoteError, UsageError } from '../errors.js'
+import { BtError, EXIT, RemoteError, UsageError } from '../errors.js'
 import { ParallelCheck } from '../crypto/check-parallel.js'
 import { type SealHeader } from '../crypto/header.js'
+import { SealedParser } from '../crypto/opener.js'
 import { type PublicKey } from '../crypto/keys.js'
 import { Feeder, Window } from './feed.js'
-import { type BackupName, backupName, catalog, compactTime, nameable, tempName, volumeName } from './names.js'
+import { type BackupName, type Catalog, backupName, catalog, compactTime, nameable, tempName, volumeName } from './names.js'
 import { type RetryPolicy, retrying, sleep } from './retry.js'
 import { type Transport } from './transport.js'
 
@@ -65,11 +69,57 @@ export async function removeStale(tx: Transport, staleMs: number, now: number, t
   return doomed
 }
 
+/** Whether `c` holds the full `id` whole (in any set: ids are unique). */
+export function holdsFull(c: Catalog, id: string): boolean {
+  return c.backups.some((b) => b.kind === 'full' && b.id === id && b.complete)
+}
+
+export class BaseMissingError extends BtError {
+  constructor(h: Pick<SealHeader, 'kind' | 'id' | 'base'>, store: string) {
+    super('BT_BASE_MISSING', EXIT.BAD_INPUT, `refusing ${h.kind} ${h.id}: its base, full ${h.base}, is not stored whole in ${store}`,
+      ['store that full there first; if it is lost, make a new full (bt-delta --auto makes one when no stored full is confirmed)'])
+  }
+}
+
+async function checkBase(tx: Transport, h: Pick<SealHeader, 'kind' | 'id' | 'base'>, c?: Catalog): Promise<void> {
+  if (h.base === undefined) return
+  if (!holdsFull(c ?? catalog(await tx.list()), h.base)) throw new BaseMissingError(h, tx.display)
+}
+
+/**
+ * The input with its sealed header read ahead (a few KiB, bounded by the
+ * parser) and handed to `seen` before any byte goes on. A header that does
+ * not parse is passed on untouched: the full check reports it.
+ */
+async function* headerFirst(input: AsyncIterable<Buffer>, seen: (h: SealHeader) => Promise<void>): AsyncGenerator<Buffer> {
+  const it = input[Symbol.asyncIterator]()
+  const p = new SealedParser()
+  const held: Buffer[] = []
+  for (;;) {
+    const r = await it.next()
+    if (r.done) break
+    held.push(r.value)
+    p.push(r.value)
+    let h
+    try {
+      h = p.header()
+    } catch {
+      break // not a sealed header: the check that reads the whole input says so, with its code
+    }
+    if (h) {
+      await seen(h.header)
+      break
+    }
+  }
+  yield* held
+  for (let r = await it.next(); !r.done; r = await it.next()) yield r.value
+}
+
 export async function putArchive(input: AsyncIterable<Buffer>, tx: Transport, o: PutOptions): Promise<PutResult> {
   await tx.prepare()
   const removed = await removeStale(tx, o.staleMs, o.now(), o.removedStale)
   const run = randomBytes(6).toString('hex')
-  const feeder = new Feeder(input)
+  const feeder = new Feeder(headerFirst(input, (h) => checkBase(tx, h)))
   const check = new ParallelCheck(o.verify)
   const temps: string[] = []
   const finals: string[] = []
@@ -84,8 +134,10 @@ export async function putArchive(input: AsyncIterable<Buffer>, tx: Transport, o:
     const name = backupName(nameOf(header))
     const names = temps.map((_, i) => volumeName(name, i + 1, temps.length))
     // The same archive may already be there, whole or in part, in volumes of another size.
-    const same = catalog(await tx.list()).backups.find((b) => b.name === name)
+    const held = catalog(await tx.list())
+    const same = held.backups.find((b) => b.name === name)
     if (same) throw new RemoteError('BT_REMOTE_EXISTS', `backup ${name} is already stored in ${tx.display} (${same.volumes.length} of ${same.count} volumes)`)
+    await checkBase(tx, header, held)
     for (let i = 0; i < temps.length; i++) {
       await tx.rename(temps[i]!, names[i]!)
       finals.push(names[i]!)

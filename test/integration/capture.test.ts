@@ -173,7 +173,7 @@ t.test('full + quick stream with a capture, through bt-delta', async (t) => {
   const day1 = noise(6 * 1024 * 1024, 3)
   writeFileSync(`${dir}/dump.bin`, day1)
   await scanTo(`${dir}/full.raw`, options(src), [command('db.sql', `cat "${dir}/dump.bin"`)])
-  ok(t, sh(`bt-delta.js --state "${S}" --full < "${dir}/full.raw" > "${dir}/full.bt"`), 'bt-delta --full')
+  ok(t, sh(`bt-delta.js --state "${S}" --full < "${dir}/full.raw" > "${dir}/full.bt" && bt-delta.js -q --state "${S}" --confirm > /dev/null`), 'bt-delta --full')
   t.ok(readFileSync(`${dir}/full.raw`).equals(readFileSync(`${dir}/full.bt`)), '--full passes the stream through')
 
   const state = readState(S)!

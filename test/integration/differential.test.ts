@@ -73,7 +73,7 @@ t.test('day1 full, day2 and day3 differentials each restore exactly', async (t) 
   const S = `${dir}/state`
   const src = `${dir}/src`
   day1(src)
-  ok(t, sh(`bt-scan.js "${src}" | bt-delta.js --state "${S}" --full > "${dir}/full.bt"`), 'full')
+  ok(t, sh(`bt-scan.js "${src}" | bt-delta.js --state "${S}" --full > "${dir}/full.bt" && bt-delta.js -q --state "${S}" --confirm > /dev/null`), 'full')
   day2(src)
   const d2 = sh(`bt-scan.js --state "${S}" "${src}" | bt-delta.js --state "${S}" > "${dir}/diff2.bt"`)
   ok(t, d2, 'day2 differential')
@@ -94,7 +94,7 @@ t.test('day1 full, day2 and day3 differentials each restore exactly', async (t) 
 t.test('a no-change differential reads no content: every file is an unchanged record', async (t) => {
   const dir = t.testdir({ src: { a: 'x'.repeat(10000), b: { c: 'y' } } })
   const S = `${dir}/state`
-  ok(t, sh(`bt-scan.js "${dir}/src" | bt-delta.js --state "${S}" --full > /dev/null`), 'full')
+  ok(t, sh(`bt-scan.js "${dir}/src" | bt-delta.js --state "${S}" --full > /dev/null && bt-delta.js -q --state "${S}" --confirm > /dev/null`), 'full')
   // Unreadable content would fail the scan if it were read: make the files unreadable to root's open by replacing
   // them with FIFOs? No: prove it by strace-free means, the stream holds no data bytes at all.
   const r = sh(`bt-scan.js --state "${S}" "${dir}/src" | bt-ls.js --json`)
@@ -106,7 +106,7 @@ t.test('a no-change differential reads no content: every file is an unchanged re
 t.test('bt-delta without bt-scan --state does the quick check itself', async (t) => {
   const dir = t.testdir({ src: { a: 'x'.repeat(10000) } })
   const S = `${dir}/state`
-  ok(t, sh(`bt-scan.js "${dir}/src" | bt-delta.js --state "${S}" --full > /dev/null`), 'full')
+  ok(t, sh(`bt-scan.js "${dir}/src" | bt-delta.js --state "${S}" --full > /dev/null && bt-delta.js -q --state "${S}" --confirm > /dev/null`), 'full')
   const r = sh(`bt-scan.js "${dir}/src" | bt-delta.js --state "${S}" | bt-ls.js --json`)
   ok(t, r, 'diff')
   t.match(r.stdout, /"path":"a","type":"file".*"op":"unchanged"/)
@@ -121,6 +121,7 @@ t.test('--auto makes a full first, then differentials; --rebuild-from restores a
   ok(t, first, 'first run')
   t.match(first.stderr, /no index .* making a full/)
   t.match(sh(`bt-ls.js "${dir}/1.bt"`).stdout, /^# backtory stream v2 full /)
+  ok(t, sh(`bt-delta.js --state "${S}" --confirm`), 'the full is stored: confirmed')
   writeFileSync(`${dir}/src/a`, 'changed')
   ok(t, sh(`bt-scan.js --state "${S}" "${dir}/src" | bt-delta.js --auto --state "${S}" > "${dir}/2.bt"`), 'second run')
   t.match(sh(`bt-ls.js "${dir}/2.bt"`).stdout, /^# backtory stream v2 diff /)
@@ -133,7 +134,7 @@ t.test('--auto makes a full first, then differentials; --rebuild-from restores a
 t.test('wrong base, missing base file, corrupt delta: exit 4, nothing modified', async (t) => {
   const dir = t.testdir({ src: { big: 'z'.repeat(100_000), keep: 'k' }, other: { x: 'other full' } })
   const S = `${dir}/state`
-  ok(t, sh(`bt-scan.js "${dir}/src" | bt-delta.js --state "${S}" --full > "${dir}/full.bt"`), 'full')
+  ok(t, sh(`bt-scan.js "${dir}/src" | bt-delta.js --state "${S}" --full > "${dir}/full.bt" && bt-delta.js -q --state "${S}" --confirm > /dev/null`), 'full')
   ok(t, sh(`bt-scan.js "${dir}/other" > "${dir}/other.bt"`), 'another full')
   writeFileSync(`${dir}/src/big`, 'z'.repeat(50_000) + 'CHANGE' + 'z'.repeat(50_000))
   writeFileSync(`${dir}/src/new`, 'n')
@@ -197,14 +198,14 @@ t.test('bt-delta refuses what it cannot do', async (t) => {
   t.equal(sh(`bt-delta.js --state x --full --auto < /dev/null`).code, 2, 'two modes')
   const cut = sh(`bt-scan.js "${dir}/src" | head -c 1000 | bt-delta.js --state "${dir}/s2" --full > /dev/null`)
   t.equal(cut.code, 4, 'a truncated full')
-  t.match(sh(`ls -a "${dir}/s2" 2>/dev/null`).stdout, /^(\.\n\.\.\n)?$/, 'records no index')
+  t.match(sh(`ls -a "${dir}/s2" 2>/dev/null`).stdout, /^(\.\n\.\.\n(delta\.lock\n)?)?$/, 'records no index (only the lock file)')
 })
 
 t.test('hard links survive a quick-checked differential', async (t) => {
   const dir = t.testdir({ src: { a: 'shared content' } })
   const S = `${dir}/state`
   linkSync(`${dir}/src/a`, `${dir}/src/b`)
-  ok(t, sh(`bt-scan.js "${dir}/src" | bt-delta.js --state "${S}" --full > "${dir}/full.bt"`), 'full')
+  ok(t, sh(`bt-scan.js "${dir}/src" | bt-delta.js --state "${S}" --full > "${dir}/full.bt" && bt-delta.js -q --state "${S}" --confirm > /dev/null`), 'full')
   linkSync(`${dir}/src/a`, `${dir}/src/c`)
   ok(t, sh(`bt-scan.js --state "${S}" "${dir}/src" | bt-delta.js --state "${S}" > "${dir}/diff.bt"`), 'diff')
   ok(t, sh(`bt-restore.js "${dir}/r" < "${dir}/full.bt" && bt-restore.js "${dir}/r" < "${dir}/diff.bt"`), 'restore')
@@ -214,7 +215,7 @@ t.test('hard links survive a quick-checked differential', async (t) => {
 t.test('a quick-checked scan is not a backup: bt-restore refuses it', async (t) => {
   const dir = t.testdir({ src: { a: 'x' } })
   const S = `${dir}/state`
-  ok(t, sh(`bt-scan.js "${dir}/src" | bt-delta.js --state "${S}" --full > /dev/null`), 'full')
+  ok(t, sh(`bt-scan.js "${dir}/src" | bt-delta.js --state "${S}" --full > /dev/null && bt-delta.js -q --state "${S}" --confirm > /dev/null`), 'full')
   const r = sh(`bt-scan.js --state "${S}" "${dir}/src" | bt-restore.js "${dir}/r"`)
   t.equal(r.code, 4)
   t.match(r.stderr, /a quick-checked scan is input for bt-delta/)
@@ -224,7 +225,7 @@ t.test('review findings on differentials', async (t) => {
   const dir = t.testdir({ src: { big: 'b'.repeat(20000), other: 'o' } })
   const S = `${dir}/state`
   sh(`truncate -s 10M "${dir}/src/sparse"`)
-  ok(t, sh(`bt-scan.js "${dir}/src" | bt-delta.js --state "${S}" --full > "${dir}/full.bt"`), 'full')
+  ok(t, sh(`bt-scan.js "${dir}/src" | bt-delta.js --state "${S}" --full > "${dir}/full.bt" && bt-delta.js -q --state "${S}" --confirm > /dev/null`), 'full')
   // An unchanged sparse file, quick-checked by bt-delta itself, makes a valid record.
   const d = sh(`bt-scan.js "${dir}/src" | bt-delta.js --state "${S}" > "${dir}/d.bt" && bt-ls.js "${dir}/d.bt"`)
   ok(t, d, 'diff without bt-scan --state lists')
@@ -259,7 +260,7 @@ t.test('review findings on differentials', async (t) => {
 t.test('unchanged content is never read: bt-scan --state does not open unchanged files', async (t) => {
   const dir = t.testdir({ src: { 'same.bin': 's'.repeat(100_000), 'changed.bin': 'c'.repeat(100_000) } })
   const S = `${dir}/state`
-  ok(t, sh(`bt-scan.js "${dir}/src" | bt-delta.js --state "${S}" --full > /dev/null`), 'full')
+  ok(t, sh(`bt-scan.js "${dir}/src" | bt-delta.js --state "${S}" --full > /dev/null && bt-delta.js -q --state "${S}" --confirm > /dev/null`), 'full')
   writeFileSync(`${dir}/src/changed.bin`, 'C'.repeat(100_000))
   const r = sh(`strace -f -e trace=openat -o "${dir}/trace" bt-scan.js --state "${S}" "${dir}/src" > /dev/null`)
   ok(t, r, 'quick scan under strace')

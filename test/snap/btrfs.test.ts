@@ -54,7 +54,7 @@ t.test('bt-snap --btrfs', { skip }, async (t) => {
 
   t.test('--state quick-checks against the full that bt-delta recorded from a snapshot', async (t) => {
     const S = `${dir}/state`
-    t.equal(sh(`bt-snap.js --btrfs "${vol}" --set ${SET} | bt-delta.js -q --state "${S}" --full > "${dir}/full.bt"`).code, 0)
+    t.equal(sh(`bt-snap.js --btrfs "${vol}" --set ${SET} | bt-delta.js -q --state "${S}" --full > "${dir}/full.bt" && bt-delta.js -q --state "${S}" --confirm > /dev/null`).code, 0)
     writeFileSync(`${vol}/hello.txt`, 'changed\n')
     const q = sh(`bt-snap.js --btrfs "${vol}" --set ${SET} --state "${S}" | bt-ls.js --json`)
     t.equal(q.code, 0, q.stderr)
