@@ -49,10 +49,15 @@ export function tryLock(dir: string, name: LockName, who: { tool: string; pid: n
   const fd = open(path)
   let taken: boolean
   try {
-    taken = sys().tryLock(fd)
+    const native = sys()
+    if (typeof native.tryLock !== 'function') {
+      throw new BtError('BT_NATIVE', EXIT.FAILURE, 'the native helper is older than this backtory: it cannot lock the state directory',
+        ['run "npm rebuild" (or "npm ci") in the backtory directory'])
+    }
+    taken = native.tryLock(fd)
   } catch (err) {
     closeSync(fd)
-    throw new IoError(`cannot lock the state directory: ${JSON.stringify(path)}`, err as NodeJS.ErrnoException)
+    throw err instanceof BtError ? err : new IoError(`cannot lock the state directory: ${JSON.stringify(path)}`, err as NodeJS.ErrnoException)
   }
   if (!taken) {
     closeSync(fd)

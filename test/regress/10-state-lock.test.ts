@@ -19,6 +19,9 @@ function noise(n: number, seed: number): Buffer {
 async function holder(tool: string, args: string[], lock: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, [`${BIN}/${tool}.js`, ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
   child.stdin!.on('error', () => undefined)
+  let err = ''
+  child.stderr!.on('data', (b: Buffer) => (err += b.toString()))
+  ;(child as ChildProcess & { err: () => string }).err = () => err
   for (let i = 0; i < 500; i++) {
     let text = ''
     try {
@@ -32,8 +35,10 @@ async function holder(tool: string, args: string[], lock: string): Promise<Child
   throw new Error(`${tool} never took ${lock}`)
 }
 
+// 'exit', not 'close': an output pipe nobody reads never ends, so 'close' would never come.
 const killed = (c: ChildProcess) => new Promise((r) => {
-  c.on('close', r)
+  if (c.exitCode !== null || c.signalCode !== null) return r(undefined)
+  c.on('exit', r)
   c.kill('SIGKILL')
 })
 
@@ -73,7 +78,8 @@ t.test('a lock held by a killed run never blocks', async (t) => {
   const scan = await holder('bt-scan', ['--state', S, `${dir}/src`], `${S}/scan.lock`)
   const delta = await holder('bt-delta', ['--state', S, '--full'], `${S}/delta.lock`)
   scan.stdout!.pipe(delta.stdin!)
-  while (!readdirSync(S).some((n) => n.startsWith('.gen-'))) await new Promise((r) => setTimeout(r, 20))
+  for (let i = 0; i < 1500 && !readdirSync(S).some((n) => n.startsWith('.gen-')); i++) await new Promise((r) => setTimeout(r, 20))
+  t.ok(readdirSync(S).some((n) => n.startsWith('.gen-')), `bt-delta is writing an index: ${(delta as ChildProcess & { err: () => string }).err()}`)
   await killed(scan)
   await killed(delta)
   t.match(readFileSync(`${S}/scan.lock`, 'utf8'), new RegExp(`pid ${scan.pid},`), 'the dead run\'s lock file is still there')
