@@ -102,6 +102,8 @@ t.test('SIGINT and SIGTERM stop bt-restore with 130/143 and no temporary files',
     t.equal(sh(`bt-scan.js "${dir}/src" > "${dir}/s.bt"`).code, 0)
     const stream = readFileSync(`${dir}/s.bt`)
     const child = spawn(process.execPath, [`${BIN}/bt-restore.js`, `${dir}/dst`], { stdio: ['pipe', 'ignore', 'pipe'] })
+    // The signalled bt-restore may exit before it has read what was written: that EPIPE is not the test's failure.
+    child.stdin.on('error', () => undefined)
     let err = ''
     child.stderr.on('data', (b: Buffer) => (err += b.toString()))
     // Half the stream, then silence: bt-restore is mid-file when the signal lands.
