@@ -336,6 +336,8 @@ build_corpus() {
 	say "full backup of day1 (untimed; it records the index in state1)"
 	"$TIME" -f "$TFMT" -o "$CORPUS/meta/full1.time" "$BT_SCAN" "$CORPUS/day2" |
 		"$BT_DELTA" --state "$CORPUS/state1" --full >"$CORPUS/full1.bt"
+	# The full is kept (in full1.bt): confirm it, as bt-put --state would once it stored it.
+	"$BT_DELTA" --state "$CORPUS/state1" --confirm >/dev/null || die "bt-delta --confirm of day1's full failed"
 	grep -q '^Command' "$CORPUS/meta/full1.time" && die "bt-scan of day1 failed: $(head -n 1 "$CORPUS/meta/full1.time")"
 	say "copying day1 for rsync"
 	cp -a "$CORPUS/day2" "$CORPUS/day1"
@@ -434,6 +436,7 @@ bt_pipe() {
 	if [ "$2" = full ]; then
 		side "$p.scan" "$BT_SCAN" "$4" |
 			side "$p.delta" "$BT_DELTA" --state "$3" --full >"$5" 2>"$p.err" || :
+		"$BT_DELTA" --state "$3" --confirm >/dev/null 2>>"$p.err" || :
 	else
 		side "$p.scan" "$BT_SCAN" --state "$3" "$4" |
 			side "$p.delta" "$BT_DELTA" --state "$3" >"$5" 2>"$p.err" || :

@@ -148,7 +148,7 @@ export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal):
   const provider = makeProvider(opts, host)
   if (opts.cleanup) return cleanup(provider, plan.set, io)
 
-  const scanPlan = planScan(opts, io)
+  const scanPlan = planScan(opts, io, 'bt-snap')
   const out = openOutput(io, opts.output as string | undefined)
   const name = snapshotName(plan.set, new Date())
   // What the hooks learn about the run, added to as it goes.
