@@ -80,7 +80,9 @@ cp etc.bts ${T}/mnt/backup/www/etc.bts
 bt-scan ${T}/srv | bt-seal --to ${T}/keys/admin.pub --sign ${T}/keys/host.key --set srv > srv.bts
 bt-put ${T}/store/srv/ < srv.bts >/dev/null 2>&1
 bt-scan ${T}/srv | bt-delta --state ${T}/prelude-state --full > ${T}/backup/srv-full.bt
+bt-delta --state ${T}/prelude-state --confirm >/dev/null
 bt-scan ${T}/srv/www | bt-delta --state ${T}/prelude-www --full > www-full.bt
+bt-delta --state ${T}/prelude-www --confirm >/dev/null
 bt-scan --state ${T}/prelude-www ${T}/srv/www | bt-delta --state ${T}/prelude-www > www-0612.bt
 `
 
