@@ -100,10 +100,14 @@ export async function* diffStream(frames: AsyncIterable<Frame>, o: DiffOptions):
   function* deletionsBefore(path: string | undefined): Generator<Buffer> {
     for (const e of o.index.before(path)) {
       if (inputCompact || (gone !== undefined && isBelow(gone, e.path))) continue
-      yield* write({ path: e.path, type: 'file', mode: 0, uid: 0, gid: 0, uname: '', gname: '', mtime: { sec: 0, nsec: 0 }, size: 0, xattrs: [], op: 'deleted' })
-      sum.add('deleted')
-      gone = e.path
+      yield* deleted(e.path)
     }
+  }
+
+  function* deleted(path: string): Generator<Buffer> {
+    yield* write({ path, type: 'file', mode: 0, uid: 0, gid: 0, uname: '', gname: '', mtime: { sec: 0, nsec: 0 }, size: 0, xattrs: [], op: 'deleted' })
+    sum.add('deleted')
+    gone = path
   }
 
   /** Writes an entry without content, after the held directories above it. */
@@ -158,6 +162,11 @@ export async function* diffStream(frames: AsyncIterable<Frame>, o: DiffOptions):
       // A hard link always travels: what it links to may have changed.
       if (m.type !== 'hardlink' && base?.type === m.type && base.meta === metaDigest(m)) omit()
       else yield* plain(m, 'other')
+      return
+    }
+    if (m.op === 'deleted' && inputCompact) {
+      // A compact scan names what is gone itself.
+      yield* deleted(m.path)
       return
     }
     if (m.op === 'unchanged') {

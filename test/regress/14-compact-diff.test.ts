@@ -123,3 +123,27 @@ t.test('day 2 with edits, appends, deletes, renames and type changes restores ex
     t.same(leftovers(`${dir}/r`), [])
   }
 })
+
+t.test('a compact quick scan (unlisted=unchanged): what it leaves out is unchanged, never deleted', async (t) => {
+  const { makeStream, INFO } = await import('../stream.js')
+  const dir = t.testdir({ src: { a: 'old a', b: 'b stays', d: { c: 'c stays' } } })
+  const S = `${dir}/state`
+  full(t, `${dir}/src`, S, `${dir}/full.bt`)
+  const fullId = JSON.parse(readFileSync(`${S}/current/full.json`, 'utf8')).id as string
+  const root = statSync(`${dir}/src`)
+  writeFileSync(`${dir}/src/a`, 'new a')
+  const a = statSync(`${dir}/src/a`)
+  const quick = makeStream([
+    { meta: { path: '.', type: 'directory', mode: root.mode & 0o7777, mtime: { sec: Math.floor(root.mtimeMs / 1000), nsec: 0 } } },
+    { meta: { path: 'a', type: 'file', mode: a.mode & 0o7777, mtime: { sec: Math.floor(a.mtimeMs / 1000), nsec: 0 } }, data: 'new a' },
+  ], { ...INFO, version: '2', stream: 'quick', base: fullId, unlisted: 'unchanged' })
+  writeFileSync(`${dir}/quick.bt`, quick)
+  ok(t, sh(`bt-delta.js --state "${S}" < "${dir}/quick.bt" > "${dir}/diff.bt"`), 'differential of a compact quick scan')
+  const entries = jsonEntries(`${dir}/diff.bt`)
+  t.same(entries.filter((e) => e.op === 'deleted'), [], 'nothing the scan left out is deleted')
+  t.same(entries.filter((e) => e.type === 'file').map((e) => e.path), ['a'])
+  ok(t, sh(`bt-restore.js "${dir}/r" < "${dir}/full.bt" && bt-restore.js "${dir}/r" < "${dir}/diff.bt"`), 'restore')
+  t.equal(readFileSync(`${dir}/r/a`, 'utf8'), 'new a')
+  t.equal(readFileSync(`${dir}/r/b`, 'utf8'), 'b stays')
+  t.equal(readFileSync(`${dir}/r/d/c`, 'utf8'), 'c stays')
+})
