@@ -19,6 +19,8 @@ export function timeString(sec: number): string {
 }
 
 export function entryLine(m: EntryMeta): string {
+  // A deleted record's metadata means nothing (backtory-stream(5)): only its path is shown.
+  if (m.op === 'deleted') return `${'-'.repeat(10)} ${'-'.padEnd(17)} ${'-'.padStart(12)} ${'-'.padEnd(19)} ${showName(m.path)} [deleted]`
   const owner = `${m.uname || m.uid}/${m.gname || m.gid}`
   const size = m.type === 'chardev' || m.type === 'blockdev' ? `${m.devmajor},${m.devminor}` : String(m.size)
   const link = m.type === 'symlink' ? ` -> ${showName(m.linkpath ?? '')}` : m.type === 'hardlink' ? ` link to ${showName(m.linkpath ?? '')}` : ''

@@ -1,7 +1,9 @@
 // bt-delta's differential: reads a fresh stream, looks every path up in the
-// full's index (a merge join in stream order), and writes a "diff" stream in
-// which unchanged files cost a record, changed ones an rsync delta, moved or
-// copied ones a reference, and only new content travels literally.
+// full's index (a merge join in stream order), and writes a compact "diff"
+// stream (BACKTORY.unlisted=unchanged, backtory-stream(5)): unchanged files and
+// untouched directories cost nothing, a path of the full that is gone costs a
+// deleted record, changed files an rsync delta, moved or copied ones a
+// reference, and only new content travels literally.
 import { type Frame, type EntryFrame, type EntryMeta, type StreamInfo } from '../format/frame.js'
 import { StreamEncoder } from '../format/writer.js'
 import { BtError, EXIT, InputError } from '../errors.js'
@@ -42,6 +44,15 @@ export async function* diffStream(frames: AsyncIterable<Frame>, o: DiffOptions):
   const sum = o.summary
   let sources: Map<string, IndexEntry> | undefined
   const spool = new Spool(o.pid, o.tmpdir)
+  // The input leaves out what is unchanged (a compact quick scan): a path of the index it skips is not gone.
+  let inputCompact = false
+  // Directories whose metadata is as in the full, held back until something below them is written:
+  // the ancestors of the current path only, so their number is bounded by the tree's depth.
+  let held: EntryMeta[] = []
+  // A path the differential removes (deleted, or replaced by a non-directory): the index's entries below it need no record.
+  let gone: string | undefined
+  // The entry last written, which an incomplete note may flag; undefined after an entry left out.
+  let written: string | undefined
   const emit = function* (b: Buffer): Generator<Buffer> {
     sum.streamBytes += b.length
     if (b.length > 0) yield b
@@ -63,17 +74,21 @@ export async function* diffStream(frames: AsyncIterable<Frame>, o: DiffOptions):
             throw new InputError('BT_WRONG_BASE', `the scan was quick-checked against full ${f.info.base}, but the state holds full ${o.state.full.id}`,
               'give bt-scan and bt-delta the same --state directory')
           }
-          const info: StreamInfo = { ...f.info, stream: 'diff', base: o.state.full.id, baseIndex: o.state.full.index }
+          inputCompact = kind === 'quick' && f.info.unlisted === 'unchanged'
+          const info: StreamInfo = { ...f.info, stream: 'diff', base: o.state.full.id, baseIndex: o.state.full.index, unlisted: 'unchanged' }
           yield* emit(enc.header(info))
           break
         }
         case 'incomplete':
-          yield* emit(enc.incomplete(f.path, f.reason))
+          // A note flags the entry before it; one left out (its content equals the full's) has nothing to flag here.
+          if (f.path === written) yield* emit(enc.incomplete(f.path, f.reason))
           break
         case 'trailer':
+          yield* deletionsBefore(undefined)
           yield* emit(enc.trailer())
           return
         case 'entry':
+          yield* deletionsBefore(f.meta.path)
           yield* entry(f)
       }
     }
@@ -81,18 +96,77 @@ export async function* diffStream(frames: AsyncIterable<Frame>, o: DiffOptions):
     spool.close()
   }
 
-  function* plain(meta: EntryMeta, kind: 'unchanged' | 'meta' | 'other'): Generator<Buffer> {
+  /** Deleted records for the paths of the full that sort before `path` and that the input skipped. */
+  function* deletionsBefore(path: string | undefined): Generator<Buffer> {
+    for (const e of o.index.before(path)) {
+      if (inputCompact || (gone !== undefined && isBelow(gone, e.path))) continue
+      yield* deleted(e.path)
+    }
+  }
+
+  function* deleted(path: string): Generator<Buffer> {
+    yield* write({ path, type: 'file', mode: 0, uid: 0, gid: 0, uname: '', gname: '', mtime: { sec: 0, nsec: 0 }, size: 0, xattrs: [], op: 'deleted' })
+    sum.add('deleted')
+    gone = path
+  }
+
+  /** Writes an entry without content, after the held directories above it. */
+  function* write(meta: EntryMeta): Generator<Buffer> {
+    yield* release(meta.path)
     // A record without content carries no sparse map either: the full holds the data.
     yield* emit(enc.entry(meta.op ? { ...meta, sparse: undefined } : meta))
     yield* emit(enc.endEntry())
+    written = meta.path
+  }
+
+  /** Writes the held directories that hold `path`, outermost first, and forgets those that do not. */
+  function* release(path: string): Generator<Buffer> {
+    while (held.length > 0 && !isBelow(held[held.length - 1]!.path, path)) held.pop()
+    const dirs = held
+    held = []
+    for (const d of dirs) {
+      yield* emit(enc.entry(d))
+      yield* emit(enc.endEntry())
+      sum.add('other')
+    }
+  }
+
+  function* plain(meta: EntryMeta, kind: 'meta' | 'other'): Generator<Buffer> {
+    yield* write(meta)
     sum.add(kind)
+  }
+
+  /** An entry as in the full: the compact differential leaves it out. */
+  function omit(): void {
+    sum.add('unchanged')
+    written = undefined
   }
 
   async function* entry(f: EntryFrame): AsyncGenerator<Buffer> {
     const m = f.meta
     const base = o.index.find(m.path)
-    if (m.type !== 'file') {
+    // What replaces a directory of the full takes everything below it along.
+    if (base?.type === 'directory' && m.type !== 'directory') gone = m.path
+    if (m.type === 'directory') {
+      if (m.path !== '.' && base?.type === 'directory' && base.meta === metaDigest(m)) {
+        // Untouched so far: written only if something below it is (the restore then sets its times again).
+        while (held.length > 0 && !isBelow(held[held.length - 1]!.path, m.path)) held.pop()
+        held.push(m)
+        written = undefined
+        return
+      }
       yield* plain(m, 'other')
+      return
+    }
+    if (m.type !== 'file') {
+      // A hard link always travels: what it links to may have changed.
+      if (m.type !== 'hardlink' && base?.type === m.type && base.meta === metaDigest(m)) omit()
+      else yield* plain(m, 'other')
+      return
+    }
+    if (m.op === 'deleted' && inputCompact) {
+      // A compact scan names what is gone itself.
+      yield* deleted(m.path)
       return
     }
     if (m.op === 'unchanged') {
@@ -100,12 +174,12 @@ export async function* diffStream(frames: AsyncIterable<Frame>, o: DiffOptions):
         throw new InputError('BT_WRONG_BASE', `the scan marked ${JSON.stringify(m.path)} unchanged, but the full's index has no such file`,
           'give bt-scan and bt-delta the same --state directory')
       }
-      yield* plain(m, 'unchanged')
+      omit()
       return
     }
     if (m.op) throw new InputError('BT_STREAM_KIND', `the input already holds a differential record for ${JSON.stringify(m.path)}`)
     if (base && !o.checksum && quickEqual(m, base)) {
-      yield* plain({ ...m, op: 'unchanged' }, 'unchanged')
+      omit()
       return
     }
     // Content travels: hash it, and against a base with a signature, encode a delta as it streams.
@@ -127,15 +201,15 @@ export async function* diffStream(frames: AsyncIterable<Frame>, o: DiffOptions):
     if (encoder) for (const b of encoder.finish()) spool.write(b)
     const sha = h.digest('hex')
     if (base?.type === 'file' && base.sha256 === sha && !base.sparse === !m.sparse) {
-      yield* plain({ ...m, op: base.meta === metaDigest(m) ? 'unchanged' : 'meta' }, base.meta === metaDigest(m) ? 'unchanged' : 'meta')
+      if (base.meta === metaDigest(m)) omit()
+      else yield* plain({ ...m, op: 'meta' }, 'meta')
       return
     }
     if (!m.sparse && m.size >= COPY_MIN) {
       sources ??= copySources(o.state)
       const src = sources.get(sha)
       if (src && src.size === m.size) {
-        yield* emit(enc.entry({ ...m, op: 'copy', from: src.path, sha256: sha, sparse: undefined }))
-        yield* emit(enc.endEntry())
+        yield* write({ ...m, op: 'copy', from: src.path, sha256: sha })
         sum.add('copy')
         return
       }
@@ -143,14 +217,17 @@ export async function* diffStream(frames: AsyncIterable<Frame>, o: DiffOptions):
     // With any block matched the delta is the smaller (a copy op is 13 bytes for at least a block),
     // except for a lone short tail block, where it is a few bytes larger: not worth a second pass.
     if (encoder && encoder.stats.copyOps > 0) {
+      yield* release(m.path)
       yield* emit(enc.entry({ ...m, op: 'delta', deltaSize: spool.size, baseSha256: base!.sha256!, sha256: sha }))
       for (const c of spool.read()) yield* emit(enc.data(c))
       yield* emit(enc.endEntry())
+      written = m.path
       sum.add('delta', spool.size)
       sum.deltaCovers += m.size
       return
     }
     // A literal: the spool holds the content, or a delta of literal ops only.
+    yield* release(m.path)
     yield* emit(enc.entry(m))
     if (encoder) {
       const dec = new DeltaDecoder()
@@ -160,6 +237,12 @@ export async function* diffStream(frames: AsyncIterable<Frame>, o: DiffOptions):
       for (const c of spool.read()) yield* emit(enc.data(c))
     }
     yield* emit(enc.endEntry())
+    written = m.path
     sum.add('literal', m.sparse ? spool.size : m.size)
   }
+}
+
+/** `path` lies strictly inside directory `dir`. */
+function isBelow(dir: string, path: string): boolean {
+  return dir === '.' ? path !== '.' : path.startsWith(`${dir}/`)
 }

@@ -1,10 +1,11 @@
 // What a differential holds, for the summary bt-delta prints on stderr.
 
-export type RecordKind = 'unchanged' | 'meta' | 'delta' | 'copy' | 'literal' | 'other'
+// "unchanged" counts what the differential leaves out; "deleted" the records of paths gone.
+export type RecordKind = 'unchanged' | 'meta' | 'delta' | 'copy' | 'literal' | 'deleted' | 'other'
 
 export class Summary {
-  readonly count: Record<RecordKind, number> = { unchanged: 0, meta: 0, delta: 0, copy: 0, literal: 0, other: 0 }
-  readonly bytes: Record<RecordKind, number> = { unchanged: 0, meta: 0, delta: 0, copy: 0, literal: 0, other: 0 }
+  readonly count: Record<RecordKind, number> = { unchanged: 0, meta: 0, delta: 0, copy: 0, literal: 0, deleted: 0, other: 0 }
+  readonly bytes: Record<RecordKind, number> = { unchanged: 0, meta: 0, delta: 0, copy: 0, literal: 0, deleted: 0, other: 0 }
   /** Bytes of new content represented by the delta records. */
   deltaCovers = 0
   streamBytes = 0

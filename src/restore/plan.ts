@@ -135,6 +135,11 @@ export async function plan(frames: AsyncIterator<Frame>, journal: JournalWriter,
     }
     view.checkWay(target, path)
     if (view.kindAt(target) === 'file') return { op: 'link', path: rel, target }
+    // A differential that leaves unchanged files out may link to one: the full's file, checked in the target as it is.
+    if (diff && o.unlisted === 'unchanged' && view.kindAt(target) === undefined) {
+      baseFile(o.target, target, `the target of hard link ${JSON.stringify(rel)}, unchanged since the full`)
+      return { op: 'link', path: rel, target }
+    }
     if (o.select && view.kindAt(target) === undefined) {
       o.warn(`cannot restore hard link ${JSON.stringify(rel)}: its target ${JSON.stringify(target)} was not selected`)
       return undefined

@@ -52,15 +52,24 @@ export function readXattrs(abs: string, warn: (m: string) => void, rel: string):
   return out
 }
 
-export function metaOf(rel: string, abs: string, st: BigIntStats, type: EntryType, ids: IdMaps,
-  warn: (m: string) => void): EntryMeta {
+/**
+ * What the stat alone says, without extended attributes: enough for the quick
+ * check, and for an unchanged record, which stands for the full's metadata.
+ */
+export function statMeta(rel: string, st: BigIntStats, type: EntryType, ids: IdMaps): EntryMeta {
   const uid = Number(st.uid)
   const gid = Number(st.gid)
-  const meta: EntryMeta = {
+  return {
     path: rel, type, mode: Number(st.mode) & 0o7777, uid, gid, uname: ids.userName(uid), gname: ids.groupName(gid),
     mtime: timeOf(st.mtimeNs), ctime: timeOf(st.ctimeNs), size: type === 'file' ? Number(st.size) : 0,
-    dev: String(st.dev), ino: String(st.ino), xattrs: readXattrs(abs, warn, rel),
+    dev: String(st.dev), ino: String(st.ino), xattrs: [],
   }
+}
+
+export function metaOf(rel: string, abs: string, st: BigIntStats, type: EntryType, ids: IdMaps,
+  warn: (m: string) => void): EntryMeta {
+  const meta = statMeta(rel, st, type, ids)
+  meta.xattrs = readXattrs(abs, warn, rel)
   const access = meta.xattrs.find(([n]) => n === 'system.posix_acl_access')
   const dflt = meta.xattrs.find(([n]) => n === 'system.posix_acl_default')
   if (access || dflt) {

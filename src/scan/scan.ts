@@ -9,7 +9,7 @@ import { type Excluder } from './exclude.js'
 import { changedSince, dataSegments, openRegular, readRanges } from './content.js'
 import { type IdMaps } from './ids.js'
 import { type BufferPool } from './pool.js'
-import { metaOf, typeOf } from './meta.js'
+import { metaOf, statMeta, typeOf } from './meta.js'
 import { type WalkItem, walk } from './walk.js'
 import { type IndexReader, quickEqual } from '../state/index.js'
 
@@ -139,16 +139,25 @@ export class Scanner {
     const { opts, enc, out } = this
     const base = opts.index?.find(item.rel)
     if (base) {
-      let meta: EntryMeta
-      try {
-        meta = metaOf(item.rel, item.abs, item.st, 'file', opts.ids, opts.warn)
-      } catch (err) {
-        this.vanishedOrUnreadable(item.rel, err)
-        return
-      }
+      // The walk's lstat decides; extended attributes are not read for a file
+      // the check calls unchanged (a change to them changes the ctime anyway).
+      const meta = statMeta(item.rel, item.st, 'file', opts.ids)
       if (quickEqual(meta, base)) {
         const first = this.linkTarget(item, item.st)
-        yield* out.push(enc.entry(first === undefined ? { ...meta, op: 'unchanged' } : { ...meta, type: 'hardlink', linkpath: first, size: 0 }))
+        if (first === undefined) {
+          yield* out.push(enc.entry({ ...meta, op: 'unchanged' }))
+          yield* out.push(enc.endEntry())
+          return
+        }
+        // A hard link travels as in a full scan, its attributes included.
+        let link: EntryMeta
+        try {
+          link = metaOf(item.rel, item.abs, item.st, 'file', opts.ids, opts.warn)
+        } catch (err) {
+          this.vanishedOrUnreadable(item.rel, err)
+          return
+        }
+        yield* out.push(enc.entry({ ...link, type: 'hardlink', linkpath: first, size: 0 }))
         yield* out.push(enc.endEntry())
         return
       }

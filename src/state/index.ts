@@ -152,6 +152,7 @@ export class IndexReader {
   private readonly sigFd: number
   private current: IndexEntry | undefined
   private started = false
+  private found: IndexEntry | undefined
 
   constructor(private readonly indexPath: string, private readonly sigsPath: string, dir: string) {
     try {
@@ -179,7 +180,28 @@ export class IndexReader {
       this.advance()
     }
     while (this.current && comparePaths(this.current.path, path) < 0) this.advance()
-    return this.current && this.current.path === path ? this.current : undefined
+    this.found = this.current && this.current.path === path ? this.current : undefined
+    return this.found
+  }
+
+  /**
+   * The entries before `path` that find() has not reached yet, in order; the
+   * cursor then rests on the first entry at or after `path` (undefined: the
+   * end). For a merge join that must see what the other side lacks.
+   */
+  *before(path: string | undefined): Generator<IndexEntry> {
+    if (!this.started) {
+      this.started = true
+      this.advance()
+    }
+    // What find() returned was on the other side too: not "before" anything.
+    if (this.found && this.current === this.found) this.advance()
+    this.found = undefined
+    while (this.current && (path === undefined || comparePaths(this.current.path, path) < 0)) {
+      const e = this.current
+      this.advance()
+      yield e
+    }
   }
 
   /** Every entry, in order (a fresh pass over the file). */

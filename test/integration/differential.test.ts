@@ -91,7 +91,7 @@ t.test('day1 full, day2 and day3 differentials each restore exactly', async (t) 
   t.same(leftovers(`${dir}/r3`), [])
 })
 
-t.test('a no-change differential reads no content: every file is an unchanged record', async (t) => {
+t.test('a quick scan reads no content: every unchanged file is an unchanged record', async (t) => {
   const dir = t.testdir({ src: { a: 'x'.repeat(10000), b: { c: 'y' } } })
   const S = `${dir}/state`
   ok(t, sh(`bt-scan.js "${dir}/src" | bt-delta.js --state "${S}" --full > /dev/null && bt-delta.js -q --state "${S}" --confirm > /dev/null`), 'full')
@@ -107,11 +107,14 @@ t.test('bt-delta without bt-scan --state does the quick check itself', async (t)
   const dir = t.testdir({ src: { a: 'x'.repeat(10000) } })
   const S = `${dir}/state`
   ok(t, sh(`bt-scan.js "${dir}/src" | bt-delta.js --state "${S}" --full > /dev/null && bt-delta.js -q --state "${S}" --confirm > /dev/null`), 'full')
-  const r = sh(`bt-scan.js "${dir}/src" | bt-delta.js --state "${S}" | bt-ls.js --json`)
+  // Unchanged, a file has no record in the (compact) differential; the summary counts it.
+  const r = sh(`bt-scan.js "${dir}/src" | bt-delta.js --state "${S}" 2>"${dir}/err" | bt-ls.js --json`)
   ok(t, r, 'diff')
-  t.match(r.stdout, /"path":"a","type":"file".*"op":"unchanged"/)
-  const c = sh(`bt-scan.js "${dir}/src" | bt-delta.js --checksum --state "${S}" | bt-ls.js --json`)
-  t.match(c.stdout, /"path":"a","type":"file".*"op":"unchanged"/, '--checksum compares hashes and finds it equal')
+  t.notMatch(r.stdout, /"path":"a"/)
+  t.match(readFileSync(`${dir}/err`, 'utf8'), /records: 1 unchanged/)
+  const c = sh(`bt-scan.js "${dir}/src" | bt-delta.js --checksum --state "${S}" 2>"${dir}/err" | bt-ls.js --json`)
+  t.notMatch(c.stdout, /"path":"a"/, '--checksum compares hashes and finds it equal')
+  t.match(readFileSync(`${dir}/err`, 'utf8'), /records: 1 unchanged/)
 })
 
 t.test('--auto makes a full first, then differentials; --rebuild-from restores a lost state', async (t) => {
@@ -159,12 +162,12 @@ t.test('wrong base, missing base file, corrupt delta: exit 4, nothing modified',
   t.equal(snapshot(`${dir}/r`), b2, 'nothing modified')
   t.same(leftovers(`${dir}/r`), [])
 
-  // A base file missing.
-  ok(t, sh(`rm -rf "${dir}/r" && bt-restore.js "${dir}/r" < "${dir}/full.bt" && rm "${dir}/r/keep"`), 'restore full again')
+  // A base file missing (an unchanged one has no record in the differential: the base of a delta).
+  ok(t, sh(`rm -rf "${dir}/r" && bt-restore.js "${dir}/r" < "${dir}/full.bt" && rm "${dir}/r/big"`), 'restore full again')
   const b3 = snapshot(`${dir}/r`)
   const missing = sh(`bt-restore.js "${dir}/r" < "${dir}/diff.bt"`)
   t.equal(missing.code, 4)
-  t.match(missing.stderr, /"keep" \(unchanged since the full\) is not a regular file/)
+  t.match(missing.stderr, /"big" \(the base of its delta\) is not a regular file/)
   t.equal(snapshot(`${dir}/r`), b3, 'nothing modified')
 
   // A corrupt differential: a flipped byte anywhere, nothing modified.
@@ -226,10 +229,10 @@ t.test('review findings on differentials', async (t) => {
   const S = `${dir}/state`
   sh(`truncate -s 10M "${dir}/src/sparse"`)
   ok(t, sh(`bt-scan.js "${dir}/src" | bt-delta.js --state "${S}" --full > "${dir}/full.bt" && bt-delta.js -q --state "${S}" --confirm > /dev/null`), 'full')
-  // An unchanged sparse file, quick-checked by bt-delta itself, makes a valid record.
+  // An unchanged sparse file, quick-checked by bt-delta itself, is left out of a valid differential.
   const d = sh(`bt-scan.js "${dir}/src" | bt-delta.js --state "${S}" > "${dir}/d.bt" && bt-ls.js "${dir}/d.bt"`)
   ok(t, d, 'diff without bt-scan --state lists')
-  t.match(d.stdout, /sparse \[unchanged\]/)
+  t.notMatch(d.stdout, /sparse/)
   // --to-stdout cannot read a file out of a differential.
   const o = sh(`bt-restore.js --to-stdout big < "${dir}/d.bt"`)
   t.equal(o.code, 4)
