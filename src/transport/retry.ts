@@ -36,15 +36,29 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   })
 }
 
+/** How long work started after SIGINT/SIGTERM (a failed run's cleanup) may wait on the server. */
+export const AFTER_ABORT_MS = 3000
+
 /**
  * `work`, or the signal's reason as soon as the signal aborts while it is
  * pending: a wait on a silent server (up to --timeout) must not delay a
  * SIGTERM. The work itself ends when the transport is closed (withRetry does
- * that on abort). Work started after the abort (a failed run's cleanup) is
- * waited for as usual.
+ * that on abort). Work started after the abort (a failed run's cleanup, or a
+ * first step that the signal beat) gets AFTER_ABORT_MS: a cleanup that cannot
+ * finish is done by the next run, which removes stale temporaries.
  */
 export function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal || signal.aborted) return work
+  if (!signal) return work
+  if (signal.aborted) {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        work.catch(() => undefined)
+        reject(signal.reason)
+      }, AFTER_ABORT_MS)
+      timer.unref()
+      work.then(resolve, reject).finally(() => clearTimeout(timer))
+    })
+  }
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => {
       work.catch(() => undefined) // settles after the transport closed; the abort already answered
