@@ -45,7 +45,10 @@ export async function restoreStream(frames: AsyncIterable<Frame>, o: RestoreOpti
   const kind = streamKind(header)
   const marker = readMarker(o.target)
   const pending = marker?.pending
-  if (pending && pending.id === header.info.id && pending.kind === kind) return resume(it, pending, o)
+  // A journal holds one selection; a run of PATTERN (or one finishing a run of PATTERN)
+  // plans afresh instead, or a rerun for the whole full would finish only the pattern.
+  const same = pending && pending.id === header.info.id && pending.kind === kind
+  if (same && !pending.partial && !o.select) return resume(it, pending, o)
   if (pending && kind === 'diff') throw unfinished(o.target, pending, header.info.id)
   if (kind === 'diff') checkBase(o.target, marker, header.info.base ?? '')
   if (kind === 'diff' && o.select) throw new UsageError('a differential is applied whole; PATTERN selects only from a full')

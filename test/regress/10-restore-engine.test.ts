@@ -117,7 +117,7 @@ t.test('the planned check reasons on the tree as the stream will leave it', asyn
 t.test('a differential killed in its commit phase is finished by a rerun', async (t) => {
   const dir = t.testdir({ src: { keep: 'k', change: 'c'.repeat(5000), gone: 'g', sub: { deep: 'x', old: 'o' } } })
   const S = `${dir}/state`
-  t.equal(sh(`bt-scan.js "${dir}/src" | bt-delta.js --state "${S}" --full > "${dir}/full.bt"`).code, 0)
+  t.equal(sh(`bt-scan.js "${dir}/src" | bt-delta.js --state "${S}" --full > "${dir}/full.bt" && bt-delta.js -q --state "${S}" --confirm > /dev/null`).code, 0)
   writeFileSync(`${dir}/src/change`, `${'c'.repeat(2500)}CHANGED${'c'.repeat(2500)}`)
   rmSync(`${dir}/src/gone`)
   rmSync(`${dir}/src/sub/old`)
