@@ -12,7 +12,7 @@ import { lstatSync, mkdirSync, rmSync } from 'node:fs'
 import { BtError, InputError, UsageError } from '../errors.js'
 import { type Frame, type HeaderFrame } from '../format/frame.js'
 import { sys } from '../sys/native.js'
-import { removeStale } from './cleanup.js'
+import { refuseBusy, removeStale } from './cleanup.js'
 import { commit } from './commit.js'
 import { asIoError } from './fsops.js'
 import { JOURNAL, JournalWriter } from './journal.js'
@@ -43,6 +43,8 @@ export async function restoreStream(frames: AsyncIterable<Frame>, o: RestoreOpti
   if (first.done) return { entries: 0, bytes: 0, incomplete: 0 }
   const header = first.value as HeaderFrame
   const kind = streamKind(header)
+  const name = stageName(o.tmpTag)
+  refuseBusy(o.target, name, o.alive)
   const marker = readMarker(o.target)
   const pending = marker?.pending
   // A journal holds one selection; a run of PATTERN (or one finishing a run of PATTERN)
@@ -57,9 +59,14 @@ export async function restoreStream(frames: AsyncIterable<Frame>, o: RestoreOpti
   const root = lstatSync(o.target, { bigint: true })
   if (pending) rmSync(`${o.target}/${pending.stage}`, { recursive: true, force: true }) // superseded by this full
   removeStale(o.target, undefined, o.alive)
-  const name = stageName(o.tmpTag)
   const stage = `${o.target}/${name}`
   mkdirSync(stage, { mode: 0o700 })
+  try {
+    refuseBusy(o.target, name, o.alive) // again, now that this run's stage shows: two that started together both see the other
+  } catch (err) {
+    rmSync(stage, { recursive: true, force: true })
+    throw err
+  }
   let sum: PlanSummary
   const journal = new JournalWriter(`${stage}/${JOURNAL}`)
   try {

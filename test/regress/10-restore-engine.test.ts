@@ -174,12 +174,20 @@ t.test('a full restore killed with -9 leaves temporaries that a rerun removes', 
 })
 
 t.test('stale temporaries of a live process, or not of ours, are left alone', async (t) => {
-  const dir = t.testdir({ r: { '.bt-stage-1': { x: 'init is alive' }, '.bt-stage-x': 'not ours', '.bt-restore-1-0': 'alive' } })
+  const dir = t.testdir({ r: { '.bt-stage-x': 'not ours', '.bt-restore-1-0': 'alive' } })
   const r = await runBin('bt-restore', [`${dir}/r`], makeStream([{ meta: { path: 'f', type: 'file' }, data: 'f' }]))
   t.equal(r.code, 0, r.stderr)
-  t.ok(existsSync(`${dir}/r/.bt-stage-1/x`))
   t.ok(existsSync(`${dir}/r/.bt-stage-x`))
   t.ok(existsSync(`${dir}/r/.bt-restore-1-0`))
+})
+
+t.test('the stage of a live process is another restore at work: refused, and left alone', async (t) => {
+  const dir = t.testdir({ r: { '.bt-stage-1': { x: 'init is alive' } } })
+  const r = await runBin('bt-restore', [`${dir}/r`], makeStream([{ meta: { path: 'f', type: 'file' }, data: 'f' }]))
+  t.equal(r.code, 1, r.stderr)
+  t.match(r.stderr, /another bt-restore \(process 1\) is restoring into/)
+  t.ok(existsSync(`${dir}/r/.bt-stage-1/x`))
+  t.notOk(existsSync(`${dir}/r/f`))
 })
 
 t.test('a deep tree into a longer target path: a clear error, not a crash', async (t) => {

@@ -47,3 +47,51 @@ t.test('a restore of PATTERN killed in its commit phase, rerun for the whole ful
   t.same(JSON.parse(readFileSync(`${dir}/r/.backtory-restore.json`, 'utf8')), { full: INFO.id, diff: null }, 'the marker: the target holds the full')
   t.same(readdirSync(`${dir}/r`).filter((n) => n.startsWith('.bt-')), [], 'no stage left')
 })
+
+/** Starts bt-restore -v and stops it (SIGSTOP) once it has put its first path in place. */
+function stopInCommit(args: string[], input: Buffer): Promise<{ child: ReturnType<typeof spawn>; done: Promise<number | null> }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [`${BIN}/bt-restore.js`, '-v', ...args], { stdio: ['pipe', 'ignore', 'pipe'] })
+    const done = new Promise<number | null>((r) => child.on('close', (code) => r(code)))
+    let err = ''
+    let stopped = false
+    child.stderr!.on('data', (b: Buffer) => {
+      err += b.toString()
+      if (!stopped && /^many\//m.test(err)) {
+        stopped = true
+        child.kill('SIGSTOP')
+        resolve({ child, done })
+      }
+    })
+    child.on('error', reject)
+    child.stdin!.on('error', () => undefined)
+    child.stdin!.end(input)
+  })
+}
+
+t.test('a second bt-restore into a target that a live one is restoring is refused, and removes nothing of it', async (t) => {
+  const dir = t.testdir({})
+  const many = makeStream([
+    { meta: { path: '.', type: 'directory' } },
+    { meta: { path: 'many', type: 'directory' } },
+    ...Array.from({ length: 400 }, (_, i) => ({ meta: { path: `many/f${i}`, type: 'file' as const }, data: `${i}\n` })),
+  ])
+  const other = makeStream([
+    { meta: { path: '.', type: 'directory' } },
+    { meta: { path: 'other', type: 'file' }, data: 'other\n' },
+  ], { ...INFO, id: 'e'.repeat(32) })
+  const a = await stopInCommit([`${dir}/r`], many)
+  let b
+  try {
+    b = await runBin('bt-restore', [`${dir}/r`], other)
+  } finally {
+    a.child.kill('SIGCONT')
+  }
+  const codeA = await a.done
+  t.equal(b.code, 1, `the second restore is refused: ${b.stderr}`)
+  t.match(b.stderr, /bt-restore.*is restoring into/)
+  t.equal(codeA, 0, 'the first one finishes')
+  t.equal(readdirSync(`${dir}/r/many`).length, 400, 'every file of the first restore is in place')
+  t.notOk(existsSync(`${dir}/r/other`), 'nothing of the refused one')
+  t.same(JSON.parse(readFileSync(`${dir}/r/.backtory-restore.json`, 'utf8')), { full: INFO.id, diff: null })
+})
