@@ -12,7 +12,7 @@ import { lstatSync, mkdirSync, rmSync } from 'node:fs'
 import { BtError, InputError, UsageError } from '../errors.js'
 import { type Frame, type HeaderFrame } from '../format/frame.js'
 import { sys } from '../sys/native.js'
-import { removeStale } from './cleanup.js'
+import { refuseBusy, removeStale } from './cleanup.js'
 import { commit } from './commit.js'
 import { asIoError } from './fsops.js'
 import { JOURNAL, JournalWriter } from './journal.js'
@@ -43,9 +43,14 @@ export async function restoreStream(frames: AsyncIterable<Frame>, o: RestoreOpti
   if (first.done) return { entries: 0, bytes: 0, incomplete: 0 }
   const header = first.value as HeaderFrame
   const kind = streamKind(header)
+  const name = stageName(o.tmpTag)
+  refuseBusy(o.target, name, o.alive)
   const marker = readMarker(o.target)
   const pending = marker?.pending
-  if (pending && pending.id === header.info.id && pending.kind === kind) return resume(it, pending, o)
+  // A journal holds one selection; a run of PATTERN (or one finishing a run of PATTERN)
+  // plans afresh instead, or a rerun for the whole full would finish only the pattern.
+  const same = pending && pending.id === header.info.id && pending.kind === kind
+  if (same && !pending.partial && !o.select) return resume(it, pending, o)
   if (pending && kind === 'diff') throw unfinished(o.target, pending, header.info.id)
   if (kind === 'diff') checkBase(o.target, marker, header.info.base ?? '')
   if (kind === 'diff' && o.select) throw new UsageError('a differential is applied whole; PATTERN selects only from a full')
@@ -54,9 +59,14 @@ export async function restoreStream(frames: AsyncIterable<Frame>, o: RestoreOpti
   const root = lstatSync(o.target, { bigint: true })
   if (pending) rmSync(`${o.target}/${pending.stage}`, { recursive: true, force: true }) // superseded by this full
   removeStale(o.target, undefined, o.alive)
-  const name = stageName(o.tmpTag)
   const stage = `${o.target}/${name}`
   mkdirSync(stage, { mode: 0o700 })
+  try {
+    refuseBusy(o.target, name, o.alive) // again, now that this run's stage shows: two that started together both see the other
+  } catch (err) {
+    rmSync(stage, { recursive: true, force: true })
+    throw err
+  }
   let sum: PlanSummary
   const journal = new JournalWriter(`${stage}/${JOURNAL}`)
   try {

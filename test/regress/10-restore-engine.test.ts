@@ -117,7 +117,7 @@ t.test('the planned check reasons on the tree as the stream will leave it', asyn
 t.test('a differential killed in its commit phase is finished by a rerun', async (t) => {
   const dir = t.testdir({ src: { keep: 'k', change: 'c'.repeat(5000), gone: 'g', sub: { deep: 'x', old: 'o' } } })
   const S = `${dir}/state`
-  t.equal(sh(`bt-scan.js "${dir}/src" | bt-delta.js --state "${S}" --full > "${dir}/full.bt" && bt-delta.js --state "${S}" --confirm`).code, 0)
+  t.equal(sh(`bt-scan.js "${dir}/src" | bt-delta.js --state "${S}" --full > "${dir}/full.bt" && bt-delta.js -q --state "${S}" --confirm > /dev/null`).code, 0)
   writeFileSync(`${dir}/src/change`, `${'c'.repeat(2500)}CHANGED${'c'.repeat(2500)}`)
   rmSync(`${dir}/src/gone`)
   rmSync(`${dir}/src/sub/old`)
@@ -174,12 +174,20 @@ t.test('a full restore killed with -9 leaves temporaries that a rerun removes', 
 })
 
 t.test('stale temporaries of a live process, or not of ours, are left alone', async (t) => {
-  const dir = t.testdir({ r: { '.bt-stage-1': { x: 'init is alive' }, '.bt-stage-x': 'not ours', '.bt-restore-1-0': 'alive' } })
+  const dir = t.testdir({ r: { '.bt-stage-x': 'not ours', '.bt-restore-1-0': 'alive' } })
   const r = await runBin('bt-restore', [`${dir}/r`], makeStream([{ meta: { path: 'f', type: 'file' }, data: 'f' }]))
   t.equal(r.code, 0, r.stderr)
-  t.ok(existsSync(`${dir}/r/.bt-stage-1/x`))
   t.ok(existsSync(`${dir}/r/.bt-stage-x`))
   t.ok(existsSync(`${dir}/r/.bt-restore-1-0`))
+})
+
+t.test('the stage of a live process is another restore at work: refused, and left alone', async (t) => {
+  const dir = t.testdir({ r: { '.bt-stage-1': { x: 'init is alive' } } })
+  const r = await runBin('bt-restore', [`${dir}/r`], makeStream([{ meta: { path: 'f', type: 'file' }, data: 'f' }]))
+  t.equal(r.code, 1, r.stderr)
+  t.match(r.stderr, /another bt-restore \(process 1\) is restoring into/)
+  t.ok(existsSync(`${dir}/r/.bt-stage-1/x`))
+  t.notOk(existsSync(`${dir}/r/f`))
 })
 
 t.test('a deep tree into a longer target path: a clear error, not a crash', async (t) => {
