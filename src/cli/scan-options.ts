@@ -107,7 +107,7 @@ export function scanOptions(plan: ScanPlan, target: ScanTarget, io: Io): { optio
       info: {
         version: STREAM_VERSION, producer: PRODUCER, host: plan.host,
         source: plan.source ?? target.source, stream: state ? 'quick' : 'full', time: new Date().toISOString(),
-        id: randomBytes(16).toString('hex'), ...(state ? { base: state.full.id, unlisted: 'unchanged' as const } : {}),
+        id: randomBytes(16).toString('hex'), ...(state ? { base: state.full.id } : {}),
       },
       exclude: plan.exclude,
       oneFileSystem: plan.oneFileSystem,

@@ -99,7 +99,11 @@ export async function* diffStream(frames: AsyncIterable<Frame>, o: DiffOptions):
 
   /** Deleted records for the paths of the full that sort before `path` and that the input skipped. */
   function* deletionsBefore(path: string | undefined): Generator<Buffer> {
-    for (const p of merge.missing(path)) if (!inputCompact) yield* deleted(p)
+    for (const e of merge.missing(path)) {
+      // A compact scan left it out as unchanged (it names what is gone itself).
+      if (!inputCompact) yield* deleted(e.path)
+      else if (e.type !== 'directory') sum.add('unchanged')
+    }
   }
 
   function* deleted(path: string): Generator<Buffer> {

@@ -103,7 +103,7 @@ export class Scanner {
    */
   *place(path: string | undefined, type?: EntryType): Generator<Buffer, IndexEntry | undefined> {
     if (!this.merge) return undefined
-    for (const p of this.merge.missing(path)) yield* this.deleted(p)
+    for (const e of this.merge.missing(path)) yield* this.deleted(e.path)
     return path === undefined ? undefined : this.merge.find(path, type)
   }
 
@@ -114,7 +114,9 @@ export class Scanner {
   }
 
   *header(): Generator<Buffer> {
-    yield* this.out.push(this.enc.header(this.opts.info))
+    const { info, index } = this.opts
+    // Checked against an index, the scan leaves out what is unchanged: the header must say so, or a reader would take it for deleted.
+    yield* this.out.push(this.enc.header(index ? { ...info, unlisted: 'unchanged' } : info))
   }
 
   *trailer(): Generator<Buffer> {

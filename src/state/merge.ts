@@ -23,15 +23,15 @@ export class IndexMerge {
   constructor(private readonly index: IndexReader) {}
 
   /**
-   * The paths of the index before `path` (undefined: to the end) that the
-   * tree did not list, in order, leaving out those below a path already gone.
-   * Call it before find(path).
+   * The entries of the index before `path` (undefined: to the end) that the
+   * tree did not list, in order, leaving out those below a path gone. Call it
+   * before find(path); a caller that deletes an entry says so (markGone), so
+   * that what lies below it is left out.
    */
-  *missing(path: string | undefined): Generator<string> {
+  *missing(path: string | undefined): Generator<IndexEntry> {
     for (const e of this.index.before(path)) {
       if (this.gone !== undefined && isBelow(this.gone, e.path)) continue
-      this.gone = e.path
-      yield e.path
+      yield e
     }
   }
 
