@@ -527,6 +527,15 @@ function v2Vectors(ok: Ok, bad: Bad): void {
   ]
   ok('v2_success_diff_unlisted', encode(compact as Item[], { ...DIFF2, unlisted: 'unchanged' }),
     'version 2: BACKTORY.unlisted=unchanged (what the differential does not list is as in the base) and deleted records')
+  const compactQuick = [
+    { meta: meta('.', 'directory', { mtime: { sec: T0 + 86400, nsec: 0 } }) },
+    record('gone.txt', 'deleted', 0),
+    { meta: meta('logs', 'directory') },
+    file('logs/new.log', Buffer.from('a literal\n')),
+    record('old', 'deleted', 0),
+  ]
+  ok('v2_success_quick_unlisted', encode(compactQuick as Item[], { ...QUICK2, unlisted: 'unchanged' }),
+    'version 2: a compact quick scan, BACKTORY.unlisted=unchanged: unchanged files left out, deleted records for paths gone')
   const binary = [
     root, file('caf\udce9.txt', Buffer.from('latin-1 name\n')), { meta: meta('to-caf\udce9', 'symlink', { mode: 0o777, linkpath: 'caf\udce9.txt' }) },
     file('ok-\u00e9.txt', Buffer.from('utf-8 name\n')),
@@ -564,8 +573,8 @@ function v2Vectors(ok: Ok, bad: Bad): void {
     'version 1: an incomplete note after "notes.txt" names "other.txt": a note names the entry it follows')
   bad('deleted_in_v1', 'frame failure', 'BT_FRAME', encode([root, record('gone.txt', 'deleted', 0)], DIFF_INFO).stream,
     'version 1 has no deleted record: an unknown op')
-  bad('v2_deleted_in_quick', 'frame failure', 'BT_FRAME', encode([root, record('gone.txt', 'deleted', 0)], QUICK2).stream,
-    'version 2: a deleted record in a quick stream, which holds unchanged records only')
+  bad('v2_deleted_in_listed_quick', 'frame failure', 'BT_FRAME', encode([root, record('gone.txt', 'deleted', 0)], QUICK2).stream,
+    'version 2: a deleted record in a quick stream without BACKTORY.unlisted=unchanged, where what is not listed is deleted already')
   bad('v2_unlisted_in_full', 'header failure', 'BT_FRAME', encode([root], { ...INFO2, unlisted: 'unchanged' }).stream,
     'version 2: BACKTORY.unlisted in a full stream, which has no base')
   bad('v2_unlisted_unknown', 'header failure', 'BT_FRAME', encode([root], { ...DIFF2, unlisted: 'ignored' as 'deleted' }).stream,

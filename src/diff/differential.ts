@@ -11,6 +11,7 @@ import { DeltaDecoder } from '../delta/format.js'
 import { DeltaEncoder } from '../delta/match.js'
 import { decodeSignature } from '../delta/signature.js'
 import { type IndexEntry, type IndexReader, IndexReader as Reader, metaDigest, quickEqual } from '../state/index.js'
+import { IndexMerge, deletedMeta, isBelow } from '../state/merge.js'
 import { type State } from '../state/store.js'
 import { contentHasher } from './index-full.js'
 import { Spool } from './spool.js'
@@ -49,8 +50,8 @@ export async function* diffStream(frames: AsyncIterable<Frame>, o: DiffOptions):
   // Directories whose metadata is as in the full, held back until something below them is written:
   // the ancestors of the current path only, so their number is bounded by the tree's depth.
   let held: EntryMeta[] = []
-  // A path the differential removes (deleted, or replaced by a non-directory): the index's entries below it need no record.
-  let gone: string | undefined
+  // Finds the paths of the full that the input no longer has.
+  const merge = new IndexMerge(o.index)
   // The entry last written, which an incomplete note may flag; undefined after an entry left out.
   let written: string | undefined
   const emit = function* (b: Buffer): Generator<Buffer> {
@@ -98,16 +99,17 @@ export async function* diffStream(frames: AsyncIterable<Frame>, o: DiffOptions):
 
   /** Deleted records for the paths of the full that sort before `path` and that the input skipped. */
   function* deletionsBefore(path: string | undefined): Generator<Buffer> {
-    for (const e of o.index.before(path)) {
-      if (inputCompact || (gone !== undefined && isBelow(gone, e.path))) continue
-      yield* deleted(e.path)
+    for (const e of merge.missing(path)) {
+      // A compact scan left it out as unchanged (it names what is gone itself).
+      if (!inputCompact) yield* deleted(e.path)
+      else if (e.type !== 'directory') sum.add('unchanged')
     }
   }
 
   function* deleted(path: string): Generator<Buffer> {
-    yield* write({ path, type: 'file', mode: 0, uid: 0, gid: 0, uname: '', gname: '', mtime: { sec: 0, nsec: 0 }, size: 0, xattrs: [], op: 'deleted' })
+    yield* write(deletedMeta(path))
     sum.add('deleted')
-    gone = path
+    merge.markGone(path)
   }
 
   /** Writes an entry without content, after the held directories above it. */
@@ -144,9 +146,7 @@ export async function* diffStream(frames: AsyncIterable<Frame>, o: DiffOptions):
 
   async function* entry(f: EntryFrame): AsyncGenerator<Buffer> {
     const m = f.meta
-    const base = o.index.find(m.path)
-    // What replaces a directory of the full takes everything below it along.
-    if (base?.type === 'directory' && m.type !== 'directory') gone = m.path
+    const base = merge.find(m.path, m.type)
     if (m.type === 'directory') {
       if (m.path !== '.' && base?.type === 'directory' && base.meta === metaDigest(m)) {
         // Untouched so far: written only if something below it is (the restore then sets its times again).
@@ -240,9 +240,4 @@ export async function* diffStream(frames: AsyncIterable<Frame>, o: DiffOptions):
     written = m.path
     sum.add('literal', m.sparse ? spool.size : m.size)
   }
-}
-
-/** `path` lies strictly inside directory `dir`. */
-function isBelow(dir: string, path: string): boolean {
-  return dir === '.' ? path !== '.' : path.startsWith(`${dir}/`)
 }

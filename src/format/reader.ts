@@ -129,7 +129,7 @@ export async function* readFrames(source: AsyncIterable<Buffer | string>, opts: 
     if (isZeroBlock(ub)) throw new FrameError(where(entryAt), 'pax header not followed by an entry')
     const eu = decodeUstar(ub, where(entryAt))
     const meta = decodeEntry(eu, pax, where(entryAt), version)
-    if (meta.op && !(s.stream === 'diff' || (s.stream === 'quick' && meta.op === 'unchanged'))) {
+    if (meta.op && !(s.stream === 'diff' || (s.stream === 'quick' && (meta.op === 'unchanged' || (meta.op === 'deleted' && s.unlisted === 'unchanged'))))) {
       throw new FrameError(where(entryAt), `an op ${JSON.stringify(meta.op)} record in a ${s.stream} stream`)
     }
     lastPath = meta.path

@@ -95,6 +95,8 @@ async function* captured(s: Scanner, c: Capture, opts: ScanOptions): AsyncGenera
     path: c.name, type: 'file', mode: 0o600, uid, gid, uname: opts.ids.userName(uid), gname: opts.ids.groupName(gid),
     mtime: { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1_000_000 }, size: 0, xattrs: [],
   }
+  // A quick scan's deleted records for what lies before the capture, and its index entry passed.
+  yield* s.place(c.name, 'file')
   const { data, done } = c.open()
   // Settled here so that a failure is never unhandled, whenever it is looked at.
   const outcome = done.then(() => undefined, (err: unknown) => err ?? new Error(`capture ${JSON.stringify(c.name)} failed`))

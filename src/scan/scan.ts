@@ -3,7 +3,7 @@
 // pulling (Readable.from), so memory stays constant whatever the tree.
 import { type BigIntStats, closeSync } from 'node:fs'
 import { isErrno } from '../errors.js'
-import { type EntryMeta, type StreamInfo } from '../format/frame.js'
+import { type EntryMeta, type EntryType, type StreamInfo } from '../format/frame.js'
 import { StreamEncoder } from '../format/writer.js'
 import { type Excluder } from './exclude.js'
 import { changedSince, dataSegments, openRegular, readRanges } from './content.js'
@@ -11,7 +11,8 @@ import { type IdMaps } from './ids.js'
 import { type BufferPool } from './pool.js'
 import { metaOf, statMeta, typeOf } from './meta.js'
 import { type WalkItem, walk } from './walk.js'
-import { type IndexReader, quickEqual } from '../state/index.js'
+import { type IndexEntry, type IndexReader, quickEqual } from '../state/index.js'
+import { IndexMerge, deletedMeta } from '../state/merge.js'
 
 export interface ScanOptions {
   root: string
@@ -29,8 +30,10 @@ export interface ScanOptions {
   /** Absolute paths never to scan: the tool's own output file when it lies inside the tree. */
   skip?: Set<string>
   /**
-   * The full's index (bt-scan --state): a file whose size, mtime, ctime and
-   * inode match it becomes an "unchanged" record and its content is not read.
+   * The full's index (bt-scan --state): the scan is then a compact quick
+   * stream (BACKTORY.unlisted=unchanged). A file whose size, mtime, ctime and
+   * inode match the index is left out, its content not read; a path of the
+   * index that the walk no longer finds gets a deleted record.
    */
   index?: IndexReader
   /**
@@ -79,46 +82,77 @@ export class Batcher {
  * time; scanStream drives it synchronously, scanWithCaptures (capture.ts)
  * interleaves captured files between items.
  */
+/** What became of a walk item: in the stream, left out as the full has it, or dropped (a socket, unreadable, vanished). */
+type Outcome = 'written' | 'unchanged' | 'dropped'
+
 export class Scanner {
   readonly enc = new StreamEncoder()
   readonly out: Batcher
   private readonly links = new Map<string, string>()
+  private readonly merge: IndexMerge | undefined
 
   constructor(private readonly opts: ScanOptions) {
     this.out = new Batcher(opts.pool)
+    this.merge = opts.index ? new IndexMerge(opts.index) : undefined
+  }
+
+  /**
+   * Reaches `path` in the index: deleted records for the paths of the full
+   * before it that the walk did not find, and the full's entry for it, if any.
+   * Every path the stream holds passes here, in stream order.
+   */
+  *place(path: string | undefined, type?: EntryType): Generator<Buffer, IndexEntry | undefined> {
+    if (!this.merge) return undefined
+    for (const e of this.merge.missing(path)) yield* this.deleted(e.path)
+    return path === undefined ? undefined : this.merge.find(path, type)
+  }
+
+  private *deleted(path: string): Generator<Buffer> {
+    yield* this.out.push(this.enc.entry(deletedMeta(path)))
+    yield* this.out.push(this.enc.endEntry())
+    this.merge!.markGone(path)
   }
 
   *header(): Generator<Buffer> {
-    yield* this.out.push(this.enc.header(this.opts.info))
+    const { info, index } = this.opts
+    // Checked against an index, the scan leaves out what is unchanged: the header must say so, or a reader would take it for deleted.
+    yield* this.out.push(this.enc.header(index ? { ...info, unlisted: 'unchanged' } : info))
   }
 
   *trailer(): Generator<Buffer> {
+    yield* this.place(undefined)
     yield* this.out.push(this.enc.trailer())
     yield* this.out.flush()
   }
 
   *item(item: WalkItem): Generator<Buffer> {
-    const { opts, enc, out } = this
     const type = typeOf(item.st)
+    const base = yield* this.place(item.rel, type)
+    const outcome = yield* this.entry(item, type, base)
+    // Not in the stream, so not as in the full either: as a full scan's absence would, it is gone.
+    if (outcome === 'dropped' && base) yield* this.deleted(item.rel)
+  }
+
+  /** Non-files are always written (bt-delta leaves out those as in the full): few, and their check would read their xattrs anyway. */
+  private *entry(item: WalkItem, type: EntryType | undefined, base: IndexEntry | undefined): Generator<Buffer, Outcome> {
+    const { opts, enc, out } = this
     if (!type) {
       opts.notice(`skipped socket ${JSON.stringify(item.rel)}`)
-      return
+      return 'dropped'
     }
-    if (type === 'file') {
-      yield* this.regularFile(item)
-      return
-    }
+    if (type === 'file') return yield* this.regularFile(item, base)
     let meta: EntryMeta
     try {
       meta = metaOf(item.rel, item.abs, item.st, type, opts.ids, opts.warn)
     } catch (err) {
       this.vanishedOrUnreadable(item.rel, err)
-      return
+      return 'dropped'
     }
     const first = this.linkTarget(item, item.st)
     if (first !== undefined) Object.assign(meta, { type: 'hardlink', linkpath: first, devmajor: undefined, devminor: undefined })
     yield* out.push(enc.entry(meta))
     yield* out.push(enc.endEntry())
+    return 'written'
   }
 
   private linkTarget(item: WalkItem, st: BigIntStats): string | undefined {
@@ -135,31 +169,27 @@ export class Scanner {
     else opts.warn(`cannot read ${JSON.stringify(rel)}: ${(err as Error).message}`)
   }
 
-  private *regularFile(item: WalkItem): Generator<Buffer> {
+  private *regularFile(item: WalkItem, base: IndexEntry | undefined): Generator<Buffer, Outcome> {
     const { opts, enc, out } = this
-    const base = opts.index?.find(item.rel)
     if (base) {
       // The walk's lstat decides; extended attributes are not read for a file
       // the check calls unchanged (a change to them changes the ctime anyway).
       const meta = statMeta(item.rel, item.st, 'file', opts.ids)
       if (quickEqual(meta, base)) {
         const first = this.linkTarget(item, item.st)
-        if (first === undefined) {
-          yield* out.push(enc.entry({ ...meta, op: 'unchanged' }))
-          yield* out.push(enc.endEntry())
-          return
-        }
+        // As in the full: the compact quick stream leaves it out.
+        if (first === undefined) return 'unchanged'
         // A hard link travels as in a full scan, its attributes included.
         let link: EntryMeta
         try {
           link = metaOf(item.rel, item.abs, item.st, 'file', opts.ids, opts.warn)
         } catch (err) {
           this.vanishedOrUnreadable(item.rel, err)
-          return
+          return 'dropped'
         }
         yield* out.push(enc.entry({ ...link, type: 'hardlink', linkpath: first, size: 0 }))
         yield* out.push(enc.endEntry())
-        return
+        return 'written'
       }
     }
     let opened
@@ -167,13 +197,13 @@ export class Scanner {
       opened = openRegular(item.abs)
     } catch (err) {
       this.vanishedOrUnreadable(item.rel, err)
-      return
+      return 'dropped'
     }
     const { fd, st } = opened
     try {
       if (!st.isFile() || st.ino !== item.st.ino) {
         opts.warn(`${JSON.stringify(item.rel)} was replaced during the scan; skipped`)
-        return
+        return 'dropped'
       }
       const meta = metaOf(item.rel, item.abs, st, 'file', opts.ids, opts.warn)
       const first = this.linkTarget(item, st)
@@ -181,7 +211,7 @@ export class Scanner {
         Object.assign(meta, { type: 'hardlink', linkpath: first, size: 0 })
         yield* out.push(enc.entry(meta))
         yield* out.push(enc.endEntry())
-        return
+        return 'written'
       }
       const sparse = dataSegments(fd, st)
       if (sparse) meta.sparse = sparse
@@ -195,6 +225,7 @@ export class Scanner {
         opts.warn(`${JSON.stringify(item.rel)} ${reason}; its copy in the stream is marked incomplete`)
         yield* out.push(enc.incomplete(item.rel, reason))
       }
+      return 'written'
     } finally {
       closeSync(fd)
     }

@@ -54,6 +54,25 @@ t.test('a no-change differential holds no record per file, and its size does not
   t.ok(sizes[1]! < 8192, `a no-change differential is a few blocks (${sizes[1]} bytes)`)
 })
 
+t.test('a no-change quick scan (bt-scan --state) holds no record per file, and its size does not grow with the file count', async (t) => {
+  const sizes: number[] = []
+  for (const n of [200, 2000]) {
+    const dir = t.testdir({ src: {} })
+    const S = `${dir}/state`
+    manyFiles(`${dir}/src`, n)
+    full(t, `${dir}/src`, S, `${dir}/full.bt`)
+    ok(t, sh(`bt-scan.js --state "${S}" "${dir}/src" > "${dir}/quick.bt"`), `quick scan of ${n} files`)
+    t.match(sh(`bt-ls.js "${dir}/quick.bt"`).stdout, /^# backtory stream v2 quick /)
+    const entries = jsonEntries(`${dir}/quick.bt`)
+    t.same(entries.filter((e) => e.type !== 'directory'), [], 'no record for any file, unchanged or deleted')
+    t.equal(entries.length, 1 + n / 100, 'the directories only')
+    sizes.push(statSync(`${dir}/quick.bt`).size)
+  }
+  // The directories still travel (one per 100 files here), so allow for them, but not for the files.
+  t.ok(sizes[1]! < sizes[0]! * 10 / 2, `2000 files cost far less than 10 times 200 (${sizes.join(' vs ')} bytes)`)
+  t.ok(sizes[1]! < 2000 * 100, `well under 100 bytes a file (${sizes[1]} bytes for 2000 files)`)
+})
+
 function day1(src: string): void {
   const rnd = xorshift(14)
   const big = Buffer.alloc(64 * 1024)
@@ -108,8 +127,18 @@ t.test('day 2 with edits, appends, deletes, renames and type changes restores ex
     day1(src)
     full(t, src, S, `${dir}/full.bt`)
     day2(src)
-    const d = sh(`bt-scan.js ${quick ? `--state "${S}"` : ''} "${src}" | bt-delta.js --state "${S}" > "${dir}/diff.bt"`)
+    const d = sh(`bt-scan.js ${quick ? `--state "${S}"` : ''} "${src}" | tee "${dir}/scan.bt" | bt-delta.js --state "${S}" > "${dir}/diff.bt"`)
     ok(t, d, `day-2 differential${quick ? ' from a quick scan' : ''}`)
+    if (quick) {
+      // The quick scan itself is compact: what it finds as in the full is left out, what is gone it names.
+      const scanned = jsonEntries(`${dir}/scan.bt`)
+      t.same(scanned.filter((e) => e.op === 'deleted').map((e) => e.path), ['a-delete', 'gone', 'keep/rename-me', 'z-delete'],
+        'the quick scan names each path gone once, in stream order; none below a deleted or replaced directory')
+      t.same(scanned.filter((e) => e.op === 'unchanged'), [], 'no unchanged record')
+      // ("linked" travels: a new hard link to it changed its ctime.)
+      t.notOk(scanned.some((e) => String(e.path).startsWith('untouched/') || e.path === 'keep/deep/er/same'),
+        'unchanged files are left out of the quick scan')
+    }
     t.match(d.stderr, /records: .*deleted/, 'the summary counts the deletions')
     const entries = jsonEntries(`${dir}/diff.bt`)
     const deleted = entries.filter((e) => e.op === 'deleted').map((e) => e.path)
