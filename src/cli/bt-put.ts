@@ -1,4 +1,4 @@
-import { EXIT, UsageError } from '../errors.js'
+import { BtError, EXIT, UsageError } from '../errors.js'
 import { confirmStored } from '../state/confirm.js'
 import { putArchive } from '../transport/put.js'
 import { type CliSpec, type Parsed } from './args.js'
@@ -49,13 +49,21 @@ export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal):
     })
     bar.done()
     io.notice(`stored ${r.name} in ${tx.display}: ${human(r.size)} in ${r.volumes.length} volume${r.volumes.length === 1 ? '' : 's'}`)
+    // The backup is stored whatever the state says next: its name goes out first, for the caller's records.
+    await writeLine(io.stdout, r.name)
     const stateDir = (opts.state as string | undefined) ?? io.env.BT_STATE
     if (stateDir && r.header.kind === 'full') {
-      const c = await confirmStored(stateDir, r.header.id, { tool: 'bt-put', pid: io.pid }, signal)
+      let c: Awaited<ReturnType<typeof confirmStored>>
+      try {
+        c = await confirmStored(stateDir, r.header.id, { tool: 'bt-put', pid: io.pid }, signal)
+      } catch (err) {
+        if (!(err instanceof BtError) || err.code === 'BT_STATE_BUSY' || err.code === 'BT_SIGNAL') throw err
+        throw new BtError(err.code, EXIT.FAILURE, `full ${r.header.id} is stored as ${r.name}, but not confirmed in ${JSON.stringify(stateDir)}: ${err.message}`,
+          [...err.hints, `then confirm it: bt-delta --state ${stateDir} --confirm ${r.header.id} (until then the next run makes a full again)`])
+      }
       if (c.confirmed) io.notice(`confirmed full ${r.header.id} in ${JSON.stringify(stateDir)}: the next differentials are made against it`)
       else io.notice(`${JSON.stringify(stateDir)} awaits ${c.pending !== undefined ? `full ${c.pending}, not this one` : 'no full'}: the state is unchanged`)
     }
-    await writeLine(io.stdout, r.name)
   } finally {
     bar.done()
     await tx.close()

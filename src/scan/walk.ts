@@ -60,7 +60,9 @@ function* walkDir(abs: string, rel: string, rootDev: bigint, opts: WalkOptions):
     if (opts.skip?.has(childAbs)) continue
     // bt-restore's marker says what a restored tree holds, and its stage and
     // temporaries are what a killed restore left: none of them is part of the tree.
-    if (isRestoreObject(name, rel === '.')) continue
+    // A restore target may sit anywhere in a scanned tree (a test restore into
+    // /srv/check while /srv is scanned), so they are skipped at every depth.
+    if (isRestoreObject(name, true)) continue
     let st: BigIntStats
     try {
       st = lstatSync(nameToFs(childAbs), { bigint: true })

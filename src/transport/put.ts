@@ -77,7 +77,8 @@ export function holdsFull(c: Catalog, id: string): boolean {
 export class BaseMissingError extends BtError {
   constructor(h: Pick<SealHeader, 'kind' | 'id' | 'base'>, store: string) {
     super('BT_BASE_MISSING', EXIT.BAD_INPUT, `refusing ${h.kind} ${h.id}: its base, full ${h.base}, is not stored whole in ${store}`,
-      ['store that full there first; if it is lost, make a new full (bt-delta --auto makes one when no stored full is confirmed)'])
+      ['store that full there first (a set keeps its full and its differentials in one store),',
+        'or make a new full with bt-delta --full and store it with bt-put --state, so that later differentials are made against it'])
   }
 }
 

@@ -179,7 +179,7 @@ t.test('bt-put refuses a differential whose base is not stored whole; bt-ls flag
   const r = await runBin('bt-put', [`file://${store}`], diff)
   t.equal(r.code, 4, r.stderr)
   t.match(r.stderr, new RegExp(`bt-put: error: refusing diff [0-9a-f]{32}: its base, full ${base}, is not stored whole in ${store}`))
-  t.match(r.stderr, /bt-put: hint: store that full there first; if it is lost, make a new full/)
+  t.match(r.stderr, /bt-put: hint: store that full there first .*\n.*bt-put: hint: or make a new full with bt-delta --full/)
   t.same(readdirSync(store), [], 'nothing stored, not even a temporary')
 
   // A base stored in part is no base either.
@@ -257,4 +257,30 @@ t.test('over sftp:// too: a real server, the same refusal and the same confirmat
   const second = sh(pipe)
   t.equal(second.code, 0, second.stderr)
   t.equal(kindOf(second.stdout.trim()), 'diff')
+})
+
+t.test('a full stored while its state cannot be written: the name is on stdout, the error says how to confirm', { skip: !isRoot() && 'needs root to mount a tmpfs' }, async (t) => {
+  const dir = t.testdir({ src: { a: 'alpha\n' } })
+  const S = `${dir}/state`
+  t.equal(sh(`mkdir "${S}" && mount -t tmpfs -o size=8m tmpfs "${S}"`).code, 0, 'the state on its own file system')
+  try {
+    const made = sh(`bt-scan.js --state "${S}" "${dir}/src" | bt-delta.js --auto --state "${S}" | ${SEAL} > "${dir}/full.bts"`)
+    t.equal(made.code, 0, made.stderr)
+    t.equal(sh(`mount -o remount,ro "${S}"`).code, 0, 'the state turns read-only')
+    const put = sh(`bt-put.js --state "${S}" "file://${dir}/store" < "${dir}/full.bts"`)
+    t.equal(put.code, 1, put.stderr)
+    t.match(put.stdout, /^www_\S+_full_[0-9a-f]{32}\n$/, 'the stored name is printed all the same')
+    const id = /_full_([0-9a-f]{32})/.exec(put.stdout)![1]!
+    t.match(put.stderr, new RegExp(`full ${id} is stored as ${put.stdout.trim()}, but not confirmed in`))
+    t.match(put.stderr, new RegExp(`hint: then confirm it: bt-delta --state ${S} --confirm ${id}`))
+    t.equal(sh(`mount -o remount,rw "${S}"`).code, 0)
+    const confirm = sh(`bt-delta.js --state "${S}" --confirm ${id}`)
+    t.equal(confirm.code, 0, `the hint's command works: ${confirm.stderr}`)
+    writeFileSync(`${dir}/src/a`, 'beta\n')
+    const next = sh(nightly(`${dir}/src`, S, `file://${dir}/store`))
+    t.equal(next.code, 0, next.stderr)
+    t.equal(kindOf(next.stdout.trim()), 'diff', 'the next night is a differential against the confirmed full')
+  } finally {
+    sh(`umount "${S}"`)
+  }
 })
