@@ -62,3 +62,28 @@ export function xorshift(seed: number): () => number {
     return (x >>> 0) / 0x100000000
   }
 }
+
+/**
+ * Spawns bt-restore with BT_TEST_PAUSE_COMMIT=after, waits until it says it
+ * paused inside its commit phase, and kills it with SIGKILL there.
+ */
+export function killInCommit(args: string[], input: Buffer, after: number): Promise<{ paused: boolean; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [`${BIN}/bt-restore.js`, ...args], {
+      env: { ...process.env, BT_TEST_PAUSE_COMMIT: String(after) }, stdio: ['pipe', 'ignore', 'pipe'],
+    })
+    let err = ''
+    let paused = false
+    child.stderr.on('data', (b: Buffer) => {
+      err += b.toString()
+      if (!paused && /paused in the commit phase/.test(err)) {
+        paused = true
+        child.kill('SIGKILL')
+      }
+    })
+    child.on('error', reject)
+    child.stdin.on('error', () => undefined) // killed before reading it all: the exit tells
+    child.on('close', () => resolve({ paused, stderr: err }))
+    child.stdin.end(input)
+  })
+}

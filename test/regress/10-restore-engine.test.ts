@@ -8,7 +8,7 @@ import {
   existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync,
 } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { BIN, runBin, sh } from '../helpers.js'
+import { BIN, killInCommit, runBin, sh } from '../helpers.js'
 import { INFO, makeStream } from '../stream.js'
 import { compareTrees } from '../tree.js'
 
@@ -30,28 +30,6 @@ function snapshot(dir: string): string {
 
 function diffInfo(base: string, id = 'd'.repeat(32)) {
   return { ...INFO, stream: 'diff', id, base, baseIndex: '0'.repeat(64) }
-}
-
-/** Spawns bt-restore, waits until it says it paused inside its commit phase, kills it with SIGKILL. */
-function killInCommit(args: string[], input: Buffer, after: number): Promise<{ paused: boolean; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [`${BIN}/bt-restore.js`, ...args], {
-      env: { ...process.env, BT_TEST_PAUSE_COMMIT: String(after) }, stdio: ['pipe', 'ignore', 'pipe'],
-    })
-    let err = ''
-    let paused = false
-    child.stderr.on('data', (b: Buffer) => {
-      err += b.toString()
-      if (!paused && /paused in the commit phase/.test(err)) {
-        paused = true
-        child.kill('SIGKILL')
-      }
-    })
-    child.on('error', reject)
-    child.stdin.on('error', () => undefined) // killed before reading it all: the exit tells
-    child.on('close', () => resolve({ paused, stderr: err }))
-    child.stdin.end(input)
-  })
 }
 
 t.test('a refused differential changes nothing: lnk retargeted, then lnk/x (the issue\'s repro)', async (t) => {

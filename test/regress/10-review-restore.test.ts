@@ -3,30 +3,8 @@
 import t from 'tap'
 import { spawn } from 'node:child_process'
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
-import { BIN, runBin } from '../helpers.js'
+import { BIN, killInCommit, runBin } from '../helpers.js'
 import { INFO, makeStream } from '../stream.js'
-
-/** Spawns bt-restore, waits until it says it paused inside its commit phase, kills it with SIGKILL. */
-function killInCommit(args: string[], input: Buffer, after: number): Promise<boolean> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [`${BIN}/bt-restore.js`, ...args], {
-      env: { ...process.env, BT_TEST_PAUSE_COMMIT: String(after) }, stdio: ['pipe', 'ignore', 'pipe'],
-    })
-    let err = ''
-    let paused = false
-    child.stderr.on('data', (b: Buffer) => {
-      err += b.toString()
-      if (!paused && /paused in the commit phase/.test(err)) {
-        paused = true
-        child.kill('SIGKILL')
-      }
-    })
-    child.on('error', reject)
-    child.stdin.on('error', () => undefined)
-    child.on('close', () => resolve(paused))
-    child.stdin.end(input)
-  })
-}
 
 const full = () => makeStream([
   { meta: { path: '.', type: 'directory' } },
@@ -39,7 +17,7 @@ const full = () => makeStream([
 
 t.test('a restore of PATTERN killed in its commit phase, rerun for the whole full: the whole full is restored', async (t) => {
   const dir = t.testdir({})
-  t.ok(await killInCommit([`${dir}/r`, 'a/**'], full(), 1), 'killed in the commit of a/**')
+  t.ok((await killInCommit([`${dir}/r`, 'a/**'], full(), 1)).paused, 'killed in the commit of a/**')
   const r = await runBin('bt-restore', [`${dir}/r`], full())
   t.equal(r.code, 0, r.stderr)
   t.ok(existsSync(`${dir}/r/b/two`), 'b/two, which the killed run did not select, is restored')
