@@ -45,6 +45,9 @@ const SKIP: Array<{ source: string; match: string; why: string }> = [
   { source: 'bt-snap.1', match: '--cleanup --zfs', why: 'needs a ZFS pool (the zfs-fuse tests in test/snap cover it)' },
 ]
 
+/** Stands for the sandbox's path while the rewrites run; no rewrite matches it. */
+const SANDBOX = '\u0001sandbox'
+
 /** Sandbox rewrites, in order: `T` is the sandbox's absolute path. */
 function rewrites(T: string): Array<[RegExp, string]> {
   return [
@@ -192,7 +195,9 @@ for (const source of [...new Set(toRun.map((e) => e.source))]) {
     const assigned: string[] = []
     examples.forEach((e, n) => {
       let text = e.text
-      for (const [re, to] of rewrites(T)) text = text.replace(re, to)
+      // A placeholder first: the sandbox's own path may start with a path a later rewrite maps (/tmp, /root, /srv).
+      for (const [re, to] of rewrites(SANDBOX)) text = text.replace(re, to)
+      text = text.split(SANDBOX).join(T)
       // Its own subshell (an export or cd stays in its example), after the page's earlier NAME=value lines.
       script += `echo "### example ${n + 1}" >&2\n(\n${assigned.join('\n')}\n${text}\n)\n`
       assigned.push(...text.split('\n').filter((l) => /^([A-Za-z_]\w*=\S+\s*)+$/.test(l)))
