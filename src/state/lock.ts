@@ -5,9 +5,11 @@
 // They are flock(2) locks, which the kernel drops when their holder exits,
 // however it dies: a lock file left by a dead run never blocks. Its content
 // (who, pid, since when) only names the holder in the refusal.
-import { closeSync, constants, ftruncateSync, mkdirSync, openSync, readFileSync } from 'node:fs'
+import { closeSync, constants, ftruncateSync, openSync, readFileSync } from 'node:fs'
 import { BtError, EXIT, IoError, isErrno } from '../errors.js'
+import { mkdirs } from '../sys/mkdirs.js'
 import { sys } from '../sys/native.js'
+import { stateIoError } from './errors.js'
 import { writeAll } from '../sys/io.js'
 
 export type LockName = 'scan.lock' | 'delta.lock'
@@ -41,9 +43,9 @@ function open(path: string): number {
 /** Takes `name` in `dir` when free; otherwise returns who holds it. */
 export function tryLock(dir: string, name: LockName, who: { tool: string; pid: number }): Lock | { holder: string } {
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 })
+    mkdirs(dir, 0o700)
   } catch (err) {
-    throw new IoError(`cannot create the state directory ${JSON.stringify(dir)}`, err as NodeJS.ErrnoException)
+    throw stateIoError('write', dir, dir, err)
   }
   const path = `${dir}/${name}`
   const fd = open(path)

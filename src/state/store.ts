@@ -14,6 +14,7 @@ import {
   unlinkSync, writeFileSync,
 } from 'node:fs'
 import { BtError, EXIT, isErrno } from '../errors.js'
+import { mkdirs } from '../sys/mkdirs.js'
 import { stateIoError } from './errors.js'
 import { IndexReader, IndexWriter } from './index.js'
 import { tryLock } from './lock.js'
@@ -158,7 +159,7 @@ export class Generation {
   constructor(private readonly dir: string, private readonly fullId: string) {
     this.tmp = `${dir}/.gen-${fullId}.tmp-${randomBytes(4).toString('hex')}`
     try {
-      mkdirSync(dir, { recursive: true, mode: 0o700 })
+      mkdirs(dir, 0o700)
       mkdirSync(this.tmp, { mode: 0o700 })
     } catch (err) {
       throw stateIoError('write', dir, dir, err)
