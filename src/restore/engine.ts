@@ -50,7 +50,8 @@ export async function restoreStream(frames: AsyncIterable<Frame>, o: RestoreOpti
   // A journal holds one selection; a run of PATTERN (or one finishing a run of PATTERN)
   // plans afresh instead, or a rerun for the whole full would finish only the pattern.
   const same = pending && pending.id === header.info.id && pending.kind === kind
-  if (same && !pending.partial && !o.select) return resume(it, pending, o)
+  // A full whose journal is gone (its stage removed by a run that was itself cut short) is simply planned again.
+  if (same && !pending.partial && !o.select && (kind === 'diff' || hasJournal(o.target, pending))) return resume(it, pending, o)
   if (pending && kind === 'diff') throw unfinished(o.target, pending, header.info.id)
   if (kind === 'diff') checkBase(o.target, marker, header.info.base ?? '')
   if (kind === 'diff' && o.select) throw new UsageError('a differential is applied whole; PATTERN selects only from a full')
@@ -94,6 +95,7 @@ async function resume(it: AsyncIterator<Frame>, p: Pending, o: RestoreOptions): 
   const sum = { entries: 0, bytes: 0, incomplete: 0 }
   for (let r = await it.next(); !r.done; r = await it.next()) if (r.value.kind === 'entry') sum.entries++
   const marker = readMarker(o.target)!
+  removeStale(o.target, p.stage, o.alive) // what runs killed since then left
   finish(p, marker.full, o)
   return sum
 }
@@ -101,9 +103,7 @@ async function resume(it: AsyncIterator<Frame>, p: Pending, o: RestoreOptions): 
 /** Phase 2 and the end: the journal, then the marker, then the stage goes. */
 function finish(p: Pending, full: string, o: RestoreOptions): void {
   const stage = `${o.target}/${p.stage}`
-  try {
-    lstatSync(`${stage}/${JOURNAL}`)
-  } catch (err) {
+  if (!hasJournal(o.target, p)) {
     throw new InputError('BT_MARKER', `the stage ${JSON.stringify(stage)} of the unfinished restore of ${p.kind} ${p.id} is missing`,
       'the target cannot be finished: restore the full again into an empty directory')
   }
@@ -118,6 +118,15 @@ function finish(p: Pending, full: string, o: RestoreOptions): void {
     if (e instanceof BtError) e.hints.push(
       `${JSON.stringify(o.target)} holds part of it; fix the cause, then run the same bt-restore again with the same stream to finish it`)
     throw e
+  }
+}
+
+function hasJournal(target: string, p: Pending): boolean {
+  try {
+    lstatSync(`${target}/${p.stage}/${JOURNAL}`)
+    return true
+  } catch {
+    return false
   }
 }
 

@@ -2,7 +2,7 @@
 // kill in the commit phase finishes must be what the rerun asks for.
 import t from 'tap'
 import { spawn } from 'node:child_process'
-import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { BIN, killInCommit, runBin } from '../helpers.js'
 import { INFO, makeStream } from '../stream.js'
 
@@ -23,6 +23,28 @@ t.test('a restore of PATTERN killed in its commit phase, rerun for the whole ful
   t.ok(existsSync(`${dir}/r/b/two`), 'b/two, which the killed run did not select, is restored')
   t.equal(readFileSync(`${dir}/r/a/one`, 'utf8'), 'one\n')
   t.same(JSON.parse(readFileSync(`${dir}/r/.backtory-restore.json`, 'utf8')), { full: INFO.id, diff: null }, 'the marker: the target holds the full')
+  t.same(readdirSync(`${dir}/r`).filter((n) => n.startsWith('.bt-')), [], 'no stage left')
+})
+
+t.test('a full killed in its commit phase whose stage is gone is restored again by a rerun, with the stale stages of dead runs', async (t) => {
+  const dir = t.testdir({})
+  t.ok((await killInCommit([`${dir}/r`], full(), 1)).paused, 'killed in the commit of the full')
+  const marker = JSON.parse(readFileSync(`${dir}/r/.backtory-restore.json`, 'utf8'))
+  rmSync(`${dir}/r/${marker.pending.stage}`, { recursive: true })
+  mkdirSync(`${dir}/r/.bt-stage-999999999`) // a dead run's stage, as a kill in the plan phase leaves it
+  const r = await runBin('bt-restore', [`${dir}/r`], full())
+  t.equal(r.code, 0, r.stderr)
+  t.equal(readFileSync(`${dir}/r/b/two`, 'utf8'), 'two\n')
+  t.same(JSON.parse(readFileSync(`${dir}/r/.backtory-restore.json`, 'utf8')), { full: INFO.id, diff: null })
+  t.same(readdirSync(`${dir}/r`).filter((n) => n.startsWith('.bt-')), [], 'no stage left')
+})
+
+t.test('a rerun that finishes a killed commit also removes the stages dead runs left', async (t) => {
+  const dir = t.testdir({})
+  t.ok((await killInCommit([`${dir}/r`], full(), 1)).paused, 'killed in the commit of the full')
+  mkdirSync(`${dir}/r/.bt-stage-999999999`)
+  const r = await runBin('bt-restore', [`${dir}/r`], full())
+  t.equal(r.code, 0, r.stderr)
   t.same(readdirSync(`${dir}/r`).filter((n) => n.startsWith('.bt-')), [], 'no stage left')
 })
 
