@@ -29,13 +29,19 @@ function jsonEntries(file: string): Array<Record<string, unknown>> {
   return r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((f) => f.frame === 'entry')
 }
 
+/** A tree of `n` small files in the test's directory, with its full made and confirmed in `dir`/state. */
+function treeWithFull(t: Test, n: number): { dir: string; S: string } {
+  const dir = t.testdir({ src: {} })
+  const S = `${dir}/state`
+  manyFiles(`${dir}/src`, n)
+  full(t, `${dir}/src`, S, `${dir}/full.bt`)
+  return { dir, S }
+}
+
 t.test('a no-change differential holds no record per file, and its size does not grow with the file count', async (t) => {
   const sizes: number[] = []
   for (const n of [200, 2000]) {
-    const dir = t.testdir({ src: {} })
-    const S = `${dir}/state`
-    manyFiles(`${dir}/src`, n)
-    full(t, `${dir}/src`, S, `${dir}/full.bt`)
+    const { dir, S } = treeWithFull(t, n)
     for (const quick of [false, true]) {
       const r = sh(`bt-scan.js ${quick ? `--state "${S}"` : ''} "${dir}/src" | bt-delta.js --state "${S}" > "${dir}/diff.bt"`)
       ok(t, r, `no-change differential of ${n} files${quick ? ' from a quick scan' : ''}`)
@@ -57,10 +63,7 @@ t.test('a no-change differential holds no record per file, and its size does not
 t.test('a no-change quick scan (bt-scan --state) holds no record per file, and its size does not grow with the file count', async (t) => {
   const sizes: number[] = []
   for (const n of [200, 2000]) {
-    const dir = t.testdir({ src: {} })
-    const S = `${dir}/state`
-    manyFiles(`${dir}/src`, n)
-    full(t, `${dir}/src`, S, `${dir}/full.bt`)
+    const { dir, S } = treeWithFull(t, n)
     ok(t, sh(`bt-scan.js --state "${S}" "${dir}/src" > "${dir}/quick.bt"`), `quick scan of ${n} files`)
     t.match(sh(`bt-ls.js "${dir}/quick.bt"`).stdout, /^# backtory stream v2 quick /)
     const entries = jsonEntries(`${dir}/quick.bt`)
