@@ -88,6 +88,6 @@ export function helpText(spec: CliSpec): string {
   const width = Math.max(...rows.map(([f]) => f.length)) + 2
   for (const [f, d] of rows) lines.push(`  ${f.padEnd(width)}${d}`)
   if (spec.notes?.length) lines.push('', ...spec.notes)
-  lines.push('', `See ${spec.name}(1).`, '')
+  lines.push('', `See ${spec.name.startsWith('backtory ') ? 'backtory' : spec.name}(1).`, '')
   return lines.join('\n')
 }

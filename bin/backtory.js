@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+import { dispatch } from '../dist/src/cli/backtory.js'
+dispatch(process)
