@@ -19,11 +19,24 @@ import { spec as scanSpec } from '../src/cli/bt-scan.js'
 import { spec as sealSpec } from '../src/cli/bt-seal.js'
 import { spec as snapSpec } from '../src/cli/bt-snap.js'
 import { EXIT_MEANING } from '../src/cli/exit.js'
+import { spec as wBackupSpec } from '../src/wrapper/cmd-backup.js'
+import { spec as wCronSpec } from '../src/wrapper/cmd-cron.js'
+import { spec as wInitSpec } from '../src/wrapper/cmd-init.js'
+import { spec as wListSpec } from '../src/wrapper/cmd-list.js'
+import { spec as wPruneSpec } from '../src/wrapper/cmd-prune.js'
+import { spec as wRestoreSpec } from '../src/wrapper/cmd-restore.js'
+import { spec as wVerifySpec } from '../src/wrapper/cmd-verify.js'
 
 /** The package root: this file runs as dist/scripts/check-man.js. */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
-export const SPECS: CliSpec[] = [scanSpec, deltaSpec, restoreSpec, lsSpec, sealSpec, openSpec, keygenSpec, putSpec, getSpec, snapSpec]
+export const SPECS: CliSpec[] = [scanSpec, deltaSpec, restoreSpec, lsSpec, sealSpec, openSpec, keygenSpec, putSpec, getSpec, snapSpec,
+  wInitSpec, wBackupSpec, wListSpec, wRestoreSpec, wVerifySpec, wPruneSpec, wCronSpec]
+
+/** A tool's page: man/bt-ls.1 for bt-ls, man/backtory-list.1 for the wrapper's "backtory list" (as git does). */
+export function pageOf(name: string): string {
+  return `${name.replace(/ /g, '-')}.1`
+}
 
 /** One tool as the user meets it: its spec, its --help output and its page. */
 export interface ToolDocs {
@@ -81,27 +94,27 @@ export function optionProblems(d: ToolDocs): string[] {
   for (const o of options) {
     if (!hasLong(d.help, o.long)) problems.push(`${name}: --${o.long} is missing from --help`)
     if (o.short && !hasShort(d.help, o.short)) problems.push(`${name}: -${o.short} (--${o.long}) is missing from --help`)
-    if (!hasLong(d.page, o.long)) problems.push(`man/${name}.1: --${o.long} is not documented`)
-    if (o.short && !hasShort(d.page, o.short)) problems.push(`man/${name}.1: -${o.short} (--${o.long}) is not documented`)
+    if (!hasLong(d.page, o.long)) problems.push(`man/${pageOf(name)}: --${o.long} is not documented`)
+    if (o.short && !hasShort(d.page, o.short)) problems.push(`man/${pageOf(name)}: -${o.short} (--${o.long}) is not documented`)
   }
   const items = documentedOptions(d.page)
   for (const item of items) {
     for (const long of item.longs) {
-      if (!options.some((o) => o.long === long)) problems.push(`man/${name}.1: documents --${long}, which ${name} does not have`)
+      if (!options.some((o) => o.long === long)) problems.push(`man/${pageOf(name)}: documents --${long}, which ${name} does not have`)
     }
     for (const short of item.shorts) {
       const o = options.find((x) => x.short === short)
-      if (!o) problems.push(`man/${name}.1: documents -${short}, which ${name} does not have`)
-      else if (!item.longs.includes(o.long)) problems.push(`man/${name}.1: documents -${short} apart from its long form ${flagNames(o)}`)
+      if (!o) problems.push(`man/${pageOf(name)}: documents -${short}, which ${name} does not have`)
+      else if (!item.longs.includes(o.long)) problems.push(`man/${pageOf(name)}: documents -${short} apart from its long form ${flagNames(o)}`)
     }
   }
   const keys = items.map((i) => i.key)
   const sorted = [...keys].sort((a, b) => a.localeCompare(b, 'en'))
   if (keys.join(' ') !== sorted.join(' ')) {
-    problems.push(`man/${name}.1: options are not in alphabetical order of their long names: ${keys.join(', ')}`)
+    problems.push(`man/${pageOf(name)}: options are not in alphabetical order of their long names: ${keys.join(', ')}`)
   }
   const nd = /^\.Nd\s+(.*)$/m.exec(d.page)?.[1]?.trim()
-  if (nd !== d.spec.summary) problems.push(`man/${name}.1: .Nd ${JSON.stringify(nd)} differs from the summary ${JSON.stringify(d.spec.summary)}`)
+  if (nd !== d.spec.summary) problems.push(`man/${pageOf(name)}: .Nd ${JSON.stringify(nd)} differs from the summary ${JSON.stringify(d.spec.summary)}`)
   return problems
 }
 
@@ -167,9 +180,10 @@ export function haveMandoc(): boolean {
 
 /** What `<tool> --help` prints, from the built bin. */
 export function helpOf(root: string, name: string): string {
-  const bin = `${root}bin/${name}.js`
+  const [tool, ...sub] = name.split(' ')
+  const bin = `${root}bin/${tool}.js`
   if (!existsSync(bin)) throw new Error(`${bin} does not exist`)
-  const r = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8', timeout: 30_000 })
+  const r = spawnSync(process.execPath, [bin, ...sub, '--help'], { encoding: 'utf8', timeout: 30_000 })
   if (r.status !== 0) throw new Error(`${name} --help exited ${r.status}: ${r.stderr}`)
   return r.stdout
 }
@@ -180,8 +194,8 @@ export function checkMan(root: string = ROOT, specs: CliSpec[] = SPECS): string[
   const dir = `${root}man`
   const pages = existsSync(dir) ? readdirSync(dir).filter((f) => /\.[1-9]$/.test(f)).sort() : []
   for (const spec of specs) {
-    const file = `man/${spec.name}.1`
-    if (!pages.includes(`${spec.name}.1`)) {
+    const file = `man/${pageOf(spec.name)}`
+    if (!pages.includes(pageOf(spec.name))) {
       problems.push(`${file} does not exist`)
       continue
     }
