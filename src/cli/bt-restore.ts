@@ -19,8 +19,9 @@ import { writeLine } from './write.js'
 export const spec: CliSpec = {
   name: 'bt-restore',
   summary: 'restore a backtory stream into a directory, safely',
-  usage: ['[OPTIONS] DIR [PATTERN...]', '--list [PATTERN...]', '--to-stdout PATH'],
+  usage: ['[OPTIONS] DIR [PATTERN...]', '--list [PATTERN...]', '--to-stdout PATH [--base DIR]'],
   options: [
+    { long: 'base', arg: 'DIR', doc: 'with --to-stdout on a differential: a tree holding the full\'s version of PATH (bt-restore DIR PATH < FULL)' },
     { long: 'dry-run', short: 'n', doc: 'verify the stream and print what would be restored; write nothing' },
     { long: 'input', short: 'i', arg: 'FILE', doc: 'read the stream from FILE instead of standard input' },
     { long: 'list', short: 't', doc: 'list the entries (like bt-ls) instead of restoring' },
@@ -90,9 +91,11 @@ export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal):
 
   if (toStdout !== undefined) {
     if (args.length > 0 || list || dry) throw new UsageError('--to-stdout takes no DIR, PATTERN, --list or --dry-run')
-    await extractOne(frames(), userPath(toStdout), io.stdout, io.warn)
+    const base = opts.base as string | undefined
+    await extractOne(frames(), userPath(toStdout), io.stdout, { base: base === undefined ? undefined : resolve(base), warn: io.warn })
     return io.warnings() > 0 ? EXIT.PARTIAL : EXIT.OK
   }
+  if (opts.base !== undefined) throw new UsageError('--base goes with --to-stdout', 'to restore a differential into a directory, restore its full there first')
   if (list) {
     const select = selector(args)
     for await (const f of frames()) {
@@ -123,7 +126,7 @@ export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal):
   }
   await restoreStream(frames(), {
     target,
-    select,
+    paths: args.slice(1),
     tmpTag: String(io.pid),
     sameOwner: io.uid === 0 && !opts['no-same-owner'],
     numericOwner: Boolean(opts['numeric-owner']),

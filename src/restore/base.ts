@@ -8,10 +8,10 @@ import { DeltaDecoder } from '../delta/format.js'
 import { type EntryFrame } from '../format/frame.js'
 import { nameToFs } from '../format/fsname.js'
 import { writeAll } from './fsops.js'
-import { ensureDirs, parentOf } from './safe-path.js'
+import { ensureDirs, parentOf, safeRelative } from './safe-path.js'
 
-/** The absolute path of the base file `rel`, refused unless it is a regular file; `why` says what needs it. */
-export function baseFile(target: string, rel: string, why: string): string {
+/** The absolute path of the base file `rel`, refused unless it is a regular file; `why` says what needs it, `hint` what to do. */
+export function baseFile(target: string, rel: string, why: string, hint?: string): string {
   const abs = `${target}/${rel}`
   ensureDirs(target, parentOf(rel), rel, false)
   let ok = false
@@ -22,9 +22,44 @@ export function baseFile(target: string, rel: string, why: string): string {
   }
   if (!ok) {
     throw new InputError('BT_BASE_MISSING', `${JSON.stringify(rel)} (${why}) is not a regular file in ${JSON.stringify(target)}`,
-      'the directory does not hold the full this differential was made against; restore that full again')
+      hint ?? 'the directory does not hold the full this differential was made against; restore that full again')
   }
   return abs
+}
+
+/**
+ * The content of a file record of a differential, as one interpretation for
+ * a restore and for --to-stdout: "base" when it is the file at its path in
+ * the base tree `root` (unchanged, or only its metadata changed; checked to be
+ * there), or "built" once written to `tmp` and verified (a copy of another
+ * file of the full, or a delta applied to the file at its path).
+ * `hint` says what to do when a copy's source is missing.
+ */
+export async function buildContent(f: EntryFrame, rel: string, root: string, tmp: string, sum: { bytes: number },
+  hint?: (from: string) => string | undefined): Promise<'base' | 'built'> {
+  const m = f.meta
+  switch (m.op) {
+    case 'unchanged':
+      baseFile(root, rel, 'unchanged since the full')
+      return 'base'
+    case 'meta':
+      baseFile(root, rel, 'its metadata changed')
+      return 'base'
+    case 'copy': {
+      const from = safeRelative(m.from!)
+      const src = baseFile(root, from, `the source of ${JSON.stringify(rel)}`, hint?.(from))
+      copyVerified(src, tmp, m.sha256!, `${JSON.stringify(rel)} (a copy of ${JSON.stringify(from)})`)
+      return 'built'
+    }
+    case 'delta': {
+      const base = baseFile(root, rel, 'the base of its delta')
+      checkDeltaBase(base, rel, m.baseSha256!)
+      await patch(f, base, tmp, sum)
+      return 'built'
+    }
+    default:
+      throw new Error(`buildContent: record ${m.op ?? 'literal'} of ${JSON.stringify(rel)} has no base`)
+  }
 }
 
 export function sha256File(abs: string): string {

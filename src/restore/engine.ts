@@ -8,23 +8,28 @@
 //   3. commit: replay the journal. A kill here is finished by rerunning the
 //      same restore with the same stream; any other differential is refused
 //      until then.
+// With PATTERN, the same steps restore a subset; the marker records the
+// patterns, and a differential applies to such a target only for paths it
+// provably holds (select.ts covers).
 import { lstatSync, mkdirSync, rmSync } from 'node:fs'
-import { BtError, InputError, UsageError } from '../errors.js'
+import { BtError, InputError } from '../errors.js'
 import { type Frame, type HeaderFrame } from '../format/frame.js'
 import { sys } from '../sys/native.js'
 import { refuseBusy, removeStale } from './cleanup.js'
 import { commit } from './commit.js'
 import { asIoError } from './fsops.js'
 import { JOURNAL, JournalWriter } from './journal.js'
-import { type Marker, type Pending, readMarker, removeMarker, syncDir, writeMarker } from './marker.js'
+import { type Marker, type Pending, readMarker, syncDir, writeMarker } from './marker.js'
 import { type MetaOptions } from './metadata.js'
 import { stageName } from './names.js'
 import { type PlanSummary, plan } from './plan.js'
+import { covers, normalPatterns, samePatterns, selector } from './select.js'
 
 export interface RestoreOptions extends MetaOptions {
   /** Absolute path of an existing directory. */
   target: string
-  select?: (rel: string) => boolean
+  /** PATTERN arguments: only the paths they select are restored (select.ts). */
+  paths?: string[]
   /** Unique per process (the pid): names this run's stage. */
   tmpTag: string
   /** Whether the process `pid` is running: a stage of a live process is never removed. */
@@ -45,16 +50,19 @@ export async function restoreStream(frames: AsyncIterable<Frame>, o: RestoreOpti
   const kind = streamKind(header)
   const name = stageName(o.tmpTag)
   refuseBusy(o.target, name, o.alive)
+  const paths = normalPatterns(o.paths)
   const marker = readMarker(o.target)
   const pending = marker?.pending
-  // A journal holds one selection; a run of PATTERN (or one finishing a run of PATTERN)
-  // plans afresh instead, or a rerun for the whole full would finish only the pattern.
-  const same = pending && pending.id === header.info.id && pending.kind === kind
+  // A journal holds one selection: only a rerun of the same stream with the same PATTERN finishes it
+  // (an older version's journal of PATTERN, without its patterns, never), else a whole rerun would finish a subset.
+  const same = pending && !pending.partial && pending.id === header.info.id && pending.kind === kind && samePatterns(pending.paths, paths)
   // A full whose journal is gone (its stage removed by a run that was itself cut short) is simply planned again.
-  if (same && !pending.partial && !o.select && (kind === 'diff' || hasJournal(o.target, pending))) return resume(it, pending, o)
+  if (same && (kind === 'diff' || hasJournal(o.target, pending))) return resume(it, pending, o)
   if (pending && kind === 'diff') throw unfinished(o.target, pending, header.info.id)
   if (kind === 'diff') checkBase(o.target, marker, header.info.base ?? '')
-  if (kind === 'diff' && o.select) throw new UsageError('a differential is applied whole; PATTERN selects only from a full')
+  if (kind === 'diff') checkHolds(o.target, marker!, paths)
+  const full = kind === 'full' ? header.info.id : header.info.base!
+  const holds = kind === 'diff' ? paths : heldAfterFull(marker, full, paths)
 
   // The stage lives inside the target (rename needs one filesystem); a refusal puts the target's own times back.
   const root = lstatSync(o.target, { bigint: true })
@@ -71,7 +79,7 @@ export async function restoreStream(frames: AsyncIterable<Frame>, o: RestoreOpti
   let sum: PlanSummary
   const journal = new JournalWriter(`${stage}/${JOURNAL}`)
   try {
-    sum = await plan(it, journal, { ...o, stage, kind, unlisted: header.info.unlisted })
+    sum = await plan(it, journal, { ...o, select: selector(paths), stage, kind, unlisted: header.info.unlisted })
     journal.close()
   } catch (err) {
     try {
@@ -84,9 +92,10 @@ export async function restoreStream(frames: AsyncIterable<Frame>, o: RestoreOpti
     throw err
   }
   syncDir(stage)
-  const now: Pending = { id: header.info.id, kind, stage: name, ...(o.select ? { partial: true } : {}) }
-  writeMarker(o.target, { full: kind === 'full' ? header.info.id : header.info.base!, diff: null, pending: now })
-  finish(now, kind === 'full' ? header.info.id : header.info.base!, o)
+  const now: Pending = { id: header.info.id, kind, stage: name, ...(paths ? { paths } : {}) }
+  // What the target will hold once committed, so that a rerun that finishes the commit records the same.
+  writeMarker(o.target, { full, diff: null, ...(holds ? { paths: holds } : {}), pending: now })
+  finish(now, full, holds, o)
   return sum
 }
 
@@ -96,12 +105,12 @@ async function resume(it: AsyncIterator<Frame>, p: Pending, o: RestoreOptions): 
   for (let r = await it.next(); !r.done; r = await it.next()) if (r.value.kind === 'entry') sum.entries++
   const marker = readMarker(o.target)!
   removeStale(o.target, p.stage, o.alive) // what runs killed since then left
-  finish(p, marker.full, o)
+  finish(p, marker.full, marker.paths, o)
   return sum
 }
 
 /** Phase 2 and the end: the journal, then the marker, then the stage goes. */
-function finish(p: Pending, full: string, o: RestoreOptions): void {
+function finish(p: Pending, full: string, holds: string[] | undefined, o: RestoreOptions): void {
   const stage = `${o.target}/${p.stage}`
   if (!hasJournal(o.target, p)) {
     throw new InputError('BT_MARKER', `the stage ${JSON.stringify(stage)} of the unfinished restore of ${p.kind} ${p.id} is missing`,
@@ -109,8 +118,7 @@ function finish(p: Pending, full: string, o: RestoreOptions): void {
   }
   try {
     commit({ ...o, stage, beforeStep: o.beforeCommitStep }, () => {
-      if (p.partial) removeMarker(o.target) // a partial restore proves nothing about the whole tree
-      else writeMarker(o.target, { full, diff: p.kind === 'diff' ? p.id : null })
+      writeMarker(o.target, { full, diff: p.kind === 'diff' ? p.id : null, ...(holds ? { paths: holds } : {}) })
       rmSync(stage, { recursive: true, force: true })
     })
   } catch (err) {
@@ -149,10 +157,35 @@ function checkBase(target: string, marker: Marker | undefined, base: string): vo
   }
 }
 
+/**
+ * The paths a target holds after a full restored with `paths`: all of them for
+ * a whole full; after a subset, that subset, joined to what the target held of
+ * the same full (patterns only ever add paths); a subset of a whole target of
+ * the same full leaves it whole.
+ */
+function heldAfterFull(marker: Marker | undefined, full: string, paths: string[] | undefined): string[] | undefined {
+  if (paths === undefined) return undefined
+  if (!marker || marker.pending || marker.full !== full || marker.diff !== null) return paths
+  return marker.paths && normalPatterns([...marker.paths, ...paths])
+}
+
+/** A differential applies to a target restored with PATTERN only for paths that the target provably holds. */
+function checkHolds(target: string, marker: Marker, paths: string[] | undefined): void {
+  if (covers(marker.paths, paths)) return
+  const held = marker.paths!.map((p) => JSON.stringify(p)).join(' ')
+  const asked = paths ? paths.map((p) => JSON.stringify(p)).join(' ') : ''
+  throw new InputError('BT_SUBSET', paths
+    ? `${JSON.stringify(target)} holds only the paths ${held} of full ${marker.full}, which may not include all that ${asked} selects`
+    : `${JSON.stringify(target)} holds only the paths ${held} of full ${marker.full}; a whole differential cannot apply to it`,
+  paths
+    ? `restore the full with the same paths first (bt-restore DIR ${asked} < FULL), then this differential with them; nothing was changed`
+    : `restore the full with the same paths first, or apply this differential with the paths the target holds: bt-restore DIR ${held} < DIFF; nothing was changed`)
+}
+
 function unfinished(target: string, p: Pending, id: string): InputError {
   return new InputError('BT_UNFINISHED',
     `${JSON.stringify(target)} holds an unfinished restore of ${p.kind} ${p.id}, killed in its commit phase; differential ${id} cannot apply until it is finished`,
-    `run the same bt-restore again with ${p.kind} ${p.id} to finish it, then apply differential ${id}`)
+    `run the same bt-restore again with ${p.kind} ${p.id}${p.paths ? ` and the paths ${p.paths.map((x) => JSON.stringify(x)).join(' ')}` : ''} to finish it, then apply differential ${id}`)
 }
 
 function putTimesBack(target: string, atimeNs: bigint, mtimeNs: bigint): void {

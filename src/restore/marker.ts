@@ -1,8 +1,9 @@
 // The marker a restore leaves in its target: which full it holds, which
-// differential (if any) was applied on top, and, while a commit phase runs,
-// which stream is being committed from which stage. A differential is applied
-// only to the exact full it was made against, and only once; a commit that
-// was cut short is finished by rerunning the same restore.
+// differential (if any) was applied on top, which paths it holds when it was
+// restored with PATTERN, and, while a commit phase runs, which stream is being
+// committed from which stage. A differential is applied only to the exact full
+// it was made against, only once, and only to paths the target holds; a commit
+// that was cut short is finished by rerunning the same restore.
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs'
 import { InputError, isErrno } from '../errors.js'
 import { MARKER, MARKER_TMP } from './names.js'
@@ -16,21 +17,27 @@ export interface Pending {
   kind: 'full' | 'diff'
   /** Name of the stage directory at the top of the target. */
   stage: string
-  /** A full restored with PATTERN: the target holds no known full afterwards. */
+  /** The PATTERN arguments of the run being committed (normalised, sorted); absent for a whole stream. */
+  paths?: string[]
+  /** Written by older versions for a full restored with PATTERN: such a commit is planned again, never resumed. */
   partial?: boolean
 }
 
 export interface Marker {
   full: string
   diff: string | null
+  /** The patterns whose paths the target holds (see select.ts); absent when it holds the whole tree. */
+  paths?: string[]
   pending?: Pending
 }
 
+const isPaths = (v: unknown) => v === undefined || (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string'))
+
 function valid(m: Marker): boolean {
-  if (typeof m.full !== 'string' || !(m.diff === null || typeof m.diff === 'string')) return false
+  if (typeof m.full !== 'string' || !(m.diff === null || typeof m.diff === 'string') || !isPaths(m.paths)) return false
   const p = m.pending
   return p === undefined || (typeof p.id === 'string' && (p.kind === 'full' || p.kind === 'diff') &&
-    typeof p.stage === 'string' && /^\.bt-stage-[0-9]+$/.test(p.stage))
+    typeof p.stage === 'string' && /^\.bt-stage-[0-9]+$/.test(p.stage) && isPaths(p.paths))
 }
 
 export function readMarker(target: string): Marker | undefined {

@@ -9,11 +9,12 @@ import { BtError, EXIT, InputError, UnsafePathError, isErrno } from '../errors.j
 import { type EntryFrame, type Frame } from '../format/frame.js'
 import { fsToName, nameToFs } from '../format/fsname.js'
 import { asIoError } from './fsops.js'
-import { baseFile, checkDeltaBase, copyVerified, patch } from './base.js'
+import { baseFile, buildContent } from './base.js'
 import { type JournalWriter, type Step } from './journal.js'
 import { type MetaOptions } from './metadata.js'
 import { isRestoreObject, temporaryOwner } from './names.js'
-import { checkLength, safeRelative } from './safe-path.js'
+import { namesIn, realDir, selectedAt } from './outside.js'
+import { checkLength, parentOf, safeRelative } from './safe-path.js'
 import { finishStaged, stageFile, stageSpecial } from './stage.js'
 import { type OpenDir, TreeView, kindOf } from './tree-view.js'
 
@@ -97,31 +98,35 @@ export async function plan(frames: AsyncIterator<Frame>, journal: JournalWriter,
       stageSpecial(m, tmp, o)
       return place
     }
-    switch (diff ? m.op : undefined) {
-      case 'unchanged':
-        baseFile(o.target, rel, 'unchanged since the full')
-        return undefined
-      case 'meta':
-        baseFile(o.target, rel, 'its metadata changed')
-        return { op: 'meta', path: rel, meta: m }
-      case 'copy': {
-        const from = safeRelative(m.from!)
-        const src = baseFile(o.target, from, `the source of ${JSON.stringify(rel)}`)
-        copyVerified(src, tmp, m.sha256!, `${JSON.stringify(rel)} (a copy of ${JSON.stringify(from)})`)
-        finishStaged(m, tmp, o)
-        return place
-      }
-      case 'delta': {
-        const base = baseFile(o.target, rel, 'the base of its delta')
-        checkDeltaBase(base, rel, m.baseSha256!)
-        await patch(f, base, tmp, sum)
-        finishStaged(m, tmp, o)
-        return place
-      }
-      default:
-        await stageFile(f, tmp, o, sum)
-        return place
+    if (!diff || m.op === undefined) {
+      await stageFile(f, tmp, o, sum)
+      return place
     }
+    if (await buildContent(f, rel, o.target, tmp, sum, copyHint) === 'base') return m.op === 'meta' ? { op: 'meta', path: rel, meta: m } : undefined
+    finishStaged(m, tmp, o)
+    return place
+  }
+
+  /** A copy whose source PATTERN left out: the target was restored without it. */
+  const copyHint = (from: string): string | undefined => o.select && !o.select(from)
+    ? `the paths restored do not include ${JSON.stringify(from)}: restore the full with ${JSON.stringify(from)} among the paths too, then this differential; nothing was changed`
+    : undefined
+
+  /**
+   * An entry of a differential that PATTERN leaves out: nothing of it is
+   * restored, but selected paths the target holds below it end with it (see
+   * outside.ts), and a directory of a differential listing every path is
+   * opened, so that the names it leaves out are swept when it is left.
+   */
+  const outside = (f: EntryFrame, rel: string): void => {
+    const top = view.leaveFor(rel)
+    const inTop = rel !== '.' && top?.rel === parentOf(rel)
+    if (inTop) top!.seen?.add(rel.slice(rel.lastIndexOf('/') + 1))
+    if (f.meta.type === 'directory') {
+      if (sweeps && (rel === '.' || (inTop && top!.exists)) && realDir(o.target, rel)) view.enterOutside(rel)
+      return
+    }
+    if (rel !== '.' && realDir(o.target, rel)) for (const path of selectedAt(o.target, rel, o.select!)) push({ op: 'delete', path })
   }
 
   /** A hard link reaches only a regular file that this stream put at its target before it. */
@@ -135,6 +140,10 @@ export async function plan(frames: AsyncIterator<Frame>, journal: JournalWriter,
     }
     view.checkWay(target, path)
     if (view.kindAt(target) === 'file') return { op: 'link', path: rel, target }
+    if (o.select && !o.select(target)) {
+      o.warn(`cannot restore hard link ${JSON.stringify(rel)}: its target ${JSON.stringify(target)} was not selected`)
+      return undefined
+    }
     // A differential that leaves unchanged files out may link to one: the full's file, checked in the target as it is.
     if (diff && o.unlisted === 'unchanged' && view.kindAt(target) === undefined) {
       baseFile(o.target, target, `the target of hard link ${JSON.stringify(rel)}, unchanged since the full`)
@@ -160,9 +169,9 @@ export async function plan(frames: AsyncIterator<Frame>, journal: JournalWriter,
     }
     if (f.kind !== 'entry') continue
     const rel = safeRelative(f.meta.path)
-    if (o.select && !o.select(rel)) continue
     try {
-      await entry(f, rel)
+      if (!o.select || o.select(rel)) await entry(f, rel)
+      else if (diff) outside(f, rel)
     } catch (err) {
       throw asIoError(`cannot restore ${JSON.stringify(rel)}`, err)
     }
@@ -194,6 +203,8 @@ function refuseNonEmptyDir(abs: string, rel: string): void {
  */
 function deletions(d: OpenDir, o: PlanOptions): string[] {
   const sweeps = o.kind === 'diff' && o.unlisted !== 'unchanged'
+  // A directory PATTERN left out: what it no longer holds ends the selected paths in it.
+  if (d.outside) return namesIn(o.target, d.rel).filter((n) => !d.seen!.has(n)).flatMap((n) => [...selectedAt(o.target, d.rel === '.' ? n : `${d.rel}/${n}`, o.select!)])
   if (!d.exists || (sweeps && !d.seen)) return []
   const out: string[] = []
   // As octets, so that a name that is not UTF-8 compares equal to the stream's name for it.

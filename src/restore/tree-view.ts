@@ -24,6 +24,8 @@ export interface OpenDir {
   declared: boolean
   /** Names the stream put in it (differentials only: what is not here is deleted). */
   seen?: Set<string>
+  /** A directory of the stream that PATTERN left out: only the selected paths in it are swept. */
+  outside?: boolean
 }
 
 export function kindOf(type: EntryType): Kind {
@@ -115,6 +117,11 @@ export class TreeView {
   declare(rel: string, kind: Kind, exists: boolean, seen?: Set<string>): void {
     if (rel !== '.') this.declared.set(rel, kind)
     if (kind === 'dir') this.stack.push({ rel, exists, declared: true, seen })
+  }
+
+  /** Enters a directory of a differential that PATTERN left out and that the target holds, as a real directory. */
+  enterOutside(rel: string): void {
+    this.stack.push({ rel, exists: true, declared: false, seen: new Set(), outside: true })
   }
 
   /** Leaves every open directory, innermost first. */

@@ -136,7 +136,7 @@ t.test('a 10 MiB capture: one entry for every reader, restored byte-identical', 
   t.notMatch(list.stdout, /e\.txt/)
   const only = `${dir}/only`
   ok(t, sh(`bt-restore.js "${only}" db.sql < "${dir}/s.bt"`), 'restore with a pattern')
-  t.strictSame(readdirSync(only).sort(), ['db.sql'])
+  t.strictSame(readdirSync(only).sort(), ['.backtory-restore.json', 'db.sql'], 'the file, and the marker recording the subset')
   t.ok(readFileSync(`${only}/db.sql`).equals(dump))
   t.strictSame(sh(`bt-restore.js -n "${dir}/n" < "${dir}/s.bt"`).stdout.split('\n').filter((l) => l.startsWith('db')), ['db.sql'], '--dry-run: one path')
 

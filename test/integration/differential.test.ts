@@ -234,13 +234,15 @@ t.test('review findings on differentials', async (t) => {
   const d = sh(`bt-scan.js "${dir}/src" | bt-delta.js --state "${S}" > "${dir}/d.bt" && bt-ls.js "${dir}/d.bt"`)
   ok(t, d, 'diff without bt-scan --state lists')
   t.notMatch(d.stdout, /sparse/)
-  // --to-stdout cannot read a file out of a differential.
+  // --to-stdout reads a file out of a differential on the full's version in a base tree, and says so without one.
   const o = sh(`bt-restore.js --to-stdout big < "${dir}/d.bt"`)
-  t.equal(o.code, 4)
-  t.match(o.stderr, /--to-stdout reads files from a full stream/)
-  // PATTERN with a differential is a usage error.
+  t.equal(o.code, 2)
+  t.match(o.stderr, /--to-stdout on a differential needs --base DIR/)
+  ok(t, sh(`bt-restore.js "${dir}/b" big < "${dir}/full.bt"`), 'base tree')
+  t.equal(sh(`bt-restore.js --to-stdout big --base "${dir}/b" < "${dir}/d.bt"`).stdout, 'b'.repeat(20000))
+  // PATTERN with a differential restores that subset.
   ok(t, sh(`bt-restore.js "${dir}/r" < "${dir}/full.bt"`), 'restore full')
-  t.equal(sh(`bt-restore.js "${dir}/r" big < "${dir}/d.bt"`).code, 2)
+  ok(t, sh(`bt-restore.js "${dir}/sub" big < "${dir}/full.bt" && bt-restore.js "${dir}/sub" big < "${dir}/d.bt"`), 'a subset')
   // A hard link whose target the tree lacks fails in phase 1: nothing changes.
   const { makeStream } = await import('../stream.js')
   const marker = JSON.parse(readFileSync(`${dir}/r/.backtory-restore.json`, 'utf8'))
