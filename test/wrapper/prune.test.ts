@@ -49,7 +49,9 @@ function read(dir: string, rel = ''): Record<string, string> {
 
 interface Row { name: string; kind: string; id: string; base: string | null; time: string; complete: boolean; base_missing: boolean; first_volume: boolean }
 
-t.test('a month of backups pruned by keep rules: a cut prune orphans nothing, every kept backup restores', async (t) => {
+// About 50 pipelines of real processes: minutes on a loaded machine, beyond tap's default per-file timeout.
+t.setTimeout(3_600_000)
+t.test('a month of backups pruned by keep rules: a cut prune orphans nothing, every kept backup restores', { timeout: 3_600_000 }, async (t) => {
   const dir = t.testdir({ src: {}, conf: {}, data: {} })
   const big = noise(200_000, 11)
   writeFileSync(`${dir}/src/big`, big)
