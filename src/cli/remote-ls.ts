@@ -31,6 +31,8 @@ export async function listRemote(url: string, opts: Values, io: Io, signal: Abor
       const row: Record<string, unknown> = {
         name: b.name, id: b.id, set: b.set, kind: b.kind, time: isoTime(b.time), base: b.base ?? null, size: b.size,
         volumes: b.count, complete: b.complete, base_missing: baseMissing,
+        // Which volumes are there: one without its first is a removal that was cut (bt-rm removes it first).
+        stored: b.volumes.length, first_volume: /\.0*1-of-\d+\.sealed$/.test(b.volumes[0]?.name ?? ''),
       }
       const status = !b.complete ? 'INCOMPLETE' : baseMissing ? 'BASE-MISSING' : 'complete'
       const cols = [row.time, row.set, row.kind, row.id, row.base ?? '-', String(row.size), `${b.volumes.length}/${b.count}`, status]

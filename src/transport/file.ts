@@ -157,7 +157,10 @@ export class FileTransport implements Transport {
       unlinkSync(this.path(name))
     } catch (err) {
       if (!isErrno(err, 'ENOENT')) throw new IoError(`cannot remove ${JSON.stringify(this.path(name))}`, err as NodeJS.ErrnoException)
+      return
     }
+    // Durable before the next removal: bt-rm removes a backup's volume 0001 first, and a crash must not keep it while losing a later one.
+    this.syncDir()
   }
 
   async close(): Promise<void> {}

@@ -20,6 +20,10 @@ export interface StoredBackup {
   complete: boolean
   /** A differential whose full is not stored whole beside it: it cannot be restored. */
   baseMissing: boolean
+  /** Volumes present (bt-ls --all lists incomplete backups too). */
+  stored: number
+  /** Whether volume 0001 is present: bt-rm removes it first, so one without it is a removal that was cut. */
+  firstVolume: boolean
 }
 
 /** The rows of `bt-ls --json URL`, oldest first. Lines that are not backups (temporaries) are left out. */
@@ -33,6 +37,7 @@ export function parseListing(text: string): StoredBackup[] {
       name: r.name, set: String(r.set), kind: String(r.kind), id: String(r.id), base: (r.base as string | null) ?? null,
       time: new Date(r.time), size: Number(r.size), volumes: Number(r.volumes), complete: r.complete === true,
       baseMissing: r.base_missing === true,
+      stored: typeof r.stored === 'number' ? r.stored : Number(r.volumes), firstVolume: r.first_volume !== false,
     })
   }
   return out.sort((a, b) => a.time.getTime() - b.time.getTime() || a.name.localeCompare(b.name))

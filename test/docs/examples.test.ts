@@ -43,6 +43,8 @@ const SKIP: Array<{ source: string; match: string; why: string }> = [
   { source: 'bt-scan.1', match: '-o /backup/root.bt /', why: 'scans the real root file system' },
   { source: 'bt-snap.1', match: '--lvm', why: 'LVM needs the kernel\'s device-mapper, which this test machine lacks' },
   { source: 'bt-snap.1', match: '--cleanup --zfs', why: 'needs a ZFS pool (the zfs-fuse tests in test/snap cover it)' },
+  { source: 'backtory-prune.1', match: 'keep-daily = 7', why: 'lines of a config file, not commands' },
+  { source: 'backtory-prune.1', match: 'backtory prune', why: 'needs a set\'s config and keys (test/wrapper/prune.test.ts prunes a month of real backups)' },
 ]
 
 /** Stands for the sandbox's path while the rewrites run; no rewrite matches it. */

@@ -12,6 +12,7 @@ import { getArchive } from '../../src/transport/get.js'
 import { catalog } from '../../src/transport/names.js'
 import { peekHeader } from '../../src/transport/peek.js'
 import { putArchive } from '../../src/transport/put.js'
+import { planRemoval, removeBackups } from '../../src/transport/remove.js'
 import { type RetryPolicy } from '../../src/transport/retry.js'
 import { type Transport } from '../../src/transport/transport.js'
 import { BIN, ROOT } from '../helpers.js'
@@ -209,6 +210,37 @@ export async function conformance(t: Test, open: OpenTransport, co: ConformanceO
       volumeSize: 1 << 20, window: 4 << 20, retry: quietRetry(), verify: [], staleMs: 0, now: Date.now,
     })), 'BT_REMOTE_EXISTS')
     t.same((await tx.list()).map((o) => o.name).sort(), before, 'a refused duplicate leaves nothing behind')
+  })
+
+  await t.test('conformance: bt-rm\'s engine: volume 0001 first, a cut removal listed incomplete, a rerun finishes it', async (t) => {
+    const tx = await open()
+    t.teardown(() => tx.close())
+    const put = await putArchive(source(sealedArchive()), tx, {
+      volumeSize: 1 << 20, window: 4 << 20, retry: quietRetry(), verify: [], staleMs: 0, now: Date.now,
+    })
+    t.ok(put.volumes.length >= 3, 'a backup of several volumes')
+    await tx.save('not-ours.txt', source(Buffer.from('the admin\'s')), 0)
+    const where = tx.display
+    t.equal(await code(Promise.resolve().then(() => planRemoval(catalog([]), [put.name], { force: false, ignoreMissing: false, where }))),
+      'BT_REMOTE_NOT_FOUND', 'a name that is not stored is refused')
+    const order: string[] = []
+    const cut = await code(removeBackups(tx, planRemoval(catalog(await tx.list()), [put.name], { force: false, ignoreMissing: false, where }), {
+      beforeObject: (n, name) => {
+        if (n === 2) throw new Error('cut between two volumes')
+        order.push(name)
+      },
+    }))
+    t.equal(cut, 'Error: cut between two volumes')
+    t.same(order, [put.volumes[0]], 'volume 0001 went first')
+    const half = catalog(await tx.list()).backups
+    t.same(half.map((b) => [b.name, b.complete, b.volumes.length]), [[put.name, false, put.volumes.length - 1]], 'listed incomplete, never complete')
+    const removed: string[] = []
+    const r = await removeBackups(tx, planRemoval(catalog(await tx.list()), [put.name], { force: false, ignoreMissing: false, where }), {
+      removed: (b) => void removed.push(b.name),
+    })
+    t.same(removed, [put.name], 'a rerun finishes it')
+    t.equal(r.objects, put.volumes.length - 1)
+    t.same((await tx.list()).map((o) => o.name), ['not-ours.txt'], 'every volume gone, nothing else touched')
   })
 
   await t.test('conformance: stale temporaries and incomplete backups are cleaned', async (t) => {
