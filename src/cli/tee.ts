@@ -1,5 +1,5 @@
-// Passes input bytes to an output unchanged while handing the same bytes to a
-// parser, with the output's backpressure applied to both.
+// Passes input bytes to an output unchanged after handing them to a parser,
+// with the output's backpressure applied to both.
 import { once } from 'node:events'
 import { type Readable, type Writable } from 'node:stream'
 import { finished } from 'node:stream/promises'
@@ -20,9 +20,11 @@ export function tee(input: Readable, out: Writable): Tee {
   async function* source(): AsyncGenerator<Buffer> {
     for await (const c of input as AsyncIterable<Buffer>) {
       if (failed) throw failed
+      // The parser sees each chunk before it goes out: a stream it refuses at
+      // its header (a quick scan given to --full) passes on nothing whole.
+      yield c
       total += c.length
       if (!out.write(c)) await once(out, 'drain')
-      yield c
     }
   }
   return {

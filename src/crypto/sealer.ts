@@ -3,7 +3,7 @@
 // chunks, and, only after the input's trailer verified, the final chunk and
 // the signed trailer. Memory is bounded by the chunk size and the channel.
 import { createHash, randomBytes } from 'node:crypto'
-import { SealHeaderError } from '../errors.js'
+import { InputError, SealHeaderError } from '../errors.js'
 import { compressor } from './compress.js'
 import { type Compression, type SealHeader, type Stanza, checkSet, encodeEndLine, encodeHeader, encodeSigLine } from './header.js'
 import { DEFAULT_LOG_N, scryptWrap } from './kdf.js'
@@ -51,6 +51,12 @@ export function sealArchive(o: SealOptions): (source: AsyncIterable<Buffer>) => 
     }
     const head = (): Buffer => {
       const info = check.info!
+      // A quick-checked scan leaves unchanged files out: sealed and stored, it
+      // would be listed as a backup that restores nothing but the changes.
+      if (info.stream === 'quick') {
+        throw new InputError('BT_STREAM_KIND', 'the input is a quick-checked scan (bt-scan --state), which is input for bt-delta, not a backup',
+          'pipe it through bt-delta --state DIR (or --auto) before bt-seal; for a full, run bt-scan without --state')
+      }
       const h: SealHeader = {
         id: info.id, set: o.set, kind: info.stream, time: info.time, ...(info.base !== undefined ? { base: info.base } : {}),
         compress: o.compress, chunk: sealer.chunk, stanzas, signer: { alg: signerAlg(o.signer.key), fingerprint: o.signer.fingerprint },
