@@ -44,7 +44,8 @@ cpu_busy() {
 # ("wall maxrss_kib exit user sys"); POSIX sh has no pipefail, so each
 # process's exit status is read back from there.
 
-# timed NAME CMD...: run CMD as process NAME of step $STEP.
+# timed NAME CMD...: run CMD as process NAME of step $STEP (STEPS is set by the script).
+# shellcheck disable=SC2153
 timed() {
 	n=$1
 	shift
