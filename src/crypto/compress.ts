@@ -23,6 +23,10 @@ async function* zstdCompress(source: AsyncIterable<Buffer>): AsyncGenerator<Buff
   cctx.setParameter(zstd.CParameter.compressionLevel, 1)
   // One worker thread compresses while the main thread verifies, encrypts and hashes; output stays deterministic.
   cctx.setParameter(zstd.CParameter.nbWorkers, 1)
+  // zstd's smallest job (512 KiB) instead of its default for level 1: the worker's
+  // job buffers are what made bt-seal's peak RSS (96 -> 77 MiB on 300 MB of
+  // small files), for 0.1% more output and the same frames any zstd -d reads.
+  cctx.setParameter(zstd.CParameter.jobSize, 512 << 10)
   // One output buffer, reused; what it produced is copied out at its own size, so
   // no 128 KiB buffer stays alive for a few bytes (peak RSS).
   const dst = Buffer.allocUnsafe(OUT)

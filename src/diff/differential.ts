@@ -10,9 +10,10 @@ import { BtError, EXIT, InputError } from '../errors.js'
 import { DeltaDecoder } from '../delta/format.js'
 import { DeltaEncoder } from '../delta/match.js'
 import { decodeSignature } from '../delta/signature.js'
-import { type IndexEntry, type IndexReader, IndexReader as Reader, metaDigest, quickEqual } from '../state/index.js'
+import { type IndexEntry, type IndexReader, metaDigest, quickEqual } from '../state/index.js'
 import { IndexMerge, deletedMeta, isBelow } from '../state/merge.js'
 import { type State } from '../state/store.js'
+import { CopySources } from './copy-sources.js'
 import { contentHasher } from './index-full.js'
 import { Spool } from './spool.js'
 import { Summary } from './summary.js'
@@ -31,19 +32,13 @@ export interface DiffOptions {
   pid: number
 }
 
-/** sha256 -> where that content lives in the full, for copy and rename detection. */
-function copySources(s: State): Map<string, IndexEntry> {
-  const m = new Map<string, IndexEntry>()
-  for (const e of Reader.entries(`${s.gen}/index.jsonl`)) {
-    if (e.type === 'file' && !e.sparse && e.sha256 && e.size >= COPY_MIN && !m.has(e.sha256)) m.set(e.sha256, e)
-  }
-  return m
-}
+/** The files of the full that a new file of at least COPY_MIN bytes may be a copy of. */
+const copySource = (e: IndexEntry): boolean => e.type === 'file' && !e.sparse && e.size >= COPY_MIN
 
 export async function* diffStream(frames: AsyncIterable<Frame>, o: DiffOptions): AsyncGenerator<Buffer> {
   const enc = new StreamEncoder()
   const sum = o.summary
-  let sources: Map<string, IndexEntry> | undefined
+  let sources: CopySources | undefined
   const spool = new Spool(o.pid, o.tmpdir)
   // The input leaves out what is unchanged (a compact quick scan): a path of the index it skips is not gone.
   let inputCompact = false
@@ -95,6 +90,7 @@ export async function* diffStream(frames: AsyncIterable<Frame>, o: DiffOptions):
     }
   } finally {
     spool.close()
+    sources?.close()
   }
 
   /** Deleted records for the paths of the full that sort before `path` and that the input skipped. */
@@ -206,7 +202,7 @@ export async function* diffStream(frames: AsyncIterable<Frame>, o: DiffOptions):
       return
     }
     if (!m.sparse && m.size >= COPY_MIN) {
-      sources ??= copySources(o.state)
+      sources ??= new CopySources(`${o.state.gen}/index.jsonl`, o.state.dir, copySource)
       const src = sources.get(sha)
       if (src && src.size === m.size) {
         yield* write({ ...m, op: 'copy', from: src.path, sha256: sha })

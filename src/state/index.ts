@@ -135,7 +135,7 @@ function damaged(file: string, detail: string): BtError {
     ['rebuild the state from the stored full: bt-delta --state DIR --rebuild-from FULL'])
 }
 
-function parseEntry(line: string, file: string): IndexEntry {
+export function parseEntry(line: string, file: string): IndexEntry {
   let e: IndexEntry
   try {
     e = JSON.parse(line) as IndexEntry

@@ -122,6 +122,7 @@ export async function putArchive(input: AsyncIterable<Buffer>, tx: Transport, o:
   const run = randomBytes(6).toString('hex')
   const feeder = new Feeder(headerFirst(input, (h) => checkBase(tx, h)))
   const check = new ParallelCheck(o.verify)
+  const kept = new Window(o.window)
   const temps: string[] = []
   const finals: string[] = []
   let total = 0
@@ -168,7 +169,7 @@ export async function putArchive(input: AsyncIterable<Buffer>, tx: Transport, o:
   }
 
   async function uploadVolume(temp: string, vol: number): Promise<void> {
-    const kept = new Window(o.window)
+    kept.reset()
     const fresh = async function* (): AsyncGenerator<Buffer> {
       while (kept.end < o.volumeSize) {
         const b = await feeder.take(o.volumeSize - kept.end)
