@@ -68,7 +68,7 @@ export function textLines(rows: ListRow[]): string[] {
 }
 
 export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal): Promise<number> {
-  const { origin, rest } = originOf(opts, args, { env: io.env, uid: io.uid }, spec.usage[0]!)
+  const { origin, rest } = originOf(opts, args, { env: io.env, uid: io.uid }, `${spec.name} ${spec.usage[0]!}`)
   if (rest.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}`, `usage: backtory list ${spec.usage[0]}`)
   const rows = listRows(await listOrigin(origin, { env: io.env, stderr: io.stderr, signal }))
   if (opts.json) {

@@ -58,10 +58,10 @@ function adminKey(opts: Values, config: SetConfig | undefined): string {
 }
 
 export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal): Promise<number> {
-  const { origin, rest: paths } = originOf(opts, args, { env: io.env, uid: io.uid }, spec.usage[0]!)
+  const { origin, rest: paths } = originOf(opts, args, { env: io.env, uid: io.uid }, `${spec.name} ${spec.usage[0]!}`)
   const to = opts.to as string | undefined
   if (to === undefined) throw new UsageError('missing --to DIR', 'restore into a directory with --to DIR, or one file to standard output with --to - PATH')
-  if (to === '-' && paths.length !== 1) throw new UsageError('--to - writes one file: give exactly one PATH', `usage: backtory ${spec.usage[1]}`)
+  if (to === '-' && paths.length !== 1) throw new UsageError('--to - writes one file: give exactly one PATH', `usage: ${spec.name} ${spec.usage[1]}`)
   const pick = pickOf(opts, new Date())
   const key = adminKey(opts, origin.config)
   if (origin.verifyKey === undefined) {

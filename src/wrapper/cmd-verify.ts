@@ -41,7 +41,7 @@ const show = (b: StoredBackup) => `${b.name} (${b.kind}, ${localIso(b.time)})`
 interface Failure { name: string; why: string; code: number }
 
 export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal): Promise<number> {
-  const { origin, rest } = originOf(opts, args, { env: io.env, uid: io.uid }, spec.usage[0]!)
+  const { origin, rest } = originOf(opts, args, { env: io.env, uid: io.uid }, `${spec.name} ${spec.usage[0]!}`)
   if (rest.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}`, `usage: backtory verify ${spec.usage[0]}`)
   if (opts.all && opts.latest) throw new UsageError('--all and --latest exclude each other')
   if (origin.verifyKey === undefined) throw new UsageError('missing --verify HOST.pub: the host\'s public key the backups are signed with')
