@@ -84,7 +84,7 @@ export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal):
   let partial = false
   try {
     for (const [i, step] of steps.entries()) {
-      const r = await runPipeline(step.stages, { env: io.env, stderr: io.stderr, signal, stdout: step.toStdout ? io.stdout : undefined })
+      const r = await runPipeline(step.stages, { env: io.env, stderr: io.stderr, signal, stdout: step.toStdout ? 'inherit' : 'ignore' })
       if (signal.aborted) throw signal.reason
       if (r.code === EXIT.PARTIAL) partial = true
       else if (r.code !== EXIT.OK) throw stepFailure(r, `restoring ${chain.members[i]!.name}`, to === '-' ? [] : [restartHint(to)])

@@ -4,7 +4,6 @@
 // monitoring host can run it; --restore-test, with the admin key, restores
 // them into a private temporary directory too. See backtory-verify(1).
 import { mkdtempSync, rmSync } from 'node:fs'
-import { Writable } from 'node:stream'
 import { BtError, EXIT, UsageError } from '../errors.js'
 import { type CliSpec, type Parsed } from '../cli/args.js'
 import { type Io } from '../cli/io.js'
@@ -32,9 +31,6 @@ export const spec: CliSpec = {
     { long: 'verify', arg: 'PUB', doc: 'the host\'s public key the backups are signed with (default: the set\'s verify-key)' },
   ].sort((a, b) => a.long.localeCompare(b.long)),
 }
-
-/** A sink for the archive bt-get checks: its bytes matter only to bt-get's own checks. */
-const discard = () => new Writable({ write: (_c, _e, cb) => cb() })
 
 const show = (b: StoredBackup) => `${b.name} (${b.kind}, ${localIso(b.time)})`
 
@@ -91,7 +87,7 @@ async function checkBytes(b: StoredBackup, c: Ctx): Promise<number> {
     c.io.stdout.write(`${render([get])} > /dev/null\n`)
     return EXIT.OK
   }
-  const r = await runPipeline([get], { env: c.io.env, stderr: c.io.stderr, signal: c.signal, stdout: discard() })
+  const r = await runPipeline([get], { env: c.io.env, stderr: c.io.stderr, signal: c.signal, stdout: 'ignore' })
   if (c.signal.aborted) throw c.signal.reason
   return r.code
 }
@@ -108,7 +104,7 @@ async function restoreTest(chain: Chain, key: string, keyPassphraseFile: string 
       return EXIT.OK
     }
     for (const s of steps) {
-      const r = await runPipeline(s.stages, { env: c.io.env, stderr: c.io.stderr, signal: c.signal, stdout: discard() })
+      const r = await runPipeline(s.stages, { env: c.io.env, stderr: c.io.stderr, signal: c.signal, stdout: 'ignore' })
       if (c.signal.aborted) throw c.signal.reason
       if (r.code !== EXIT.OK && r.code !== EXIT.PARTIAL) return r.code
     }
