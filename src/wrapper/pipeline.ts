@@ -33,8 +33,12 @@ export interface RunOptions {
   stderr: Writable
   /** The first stage's input; /dev/null when absent. */
   stdin?: Readable
-  /** The last stage's output; captured into the result when absent. */
-  stdout?: Writable
+  /**
+   * The last stage's output; captured into the result when absent. 'inherit'
+   * gives it our own standard output, 'ignore' /dev/null (a check whose bytes
+   * nobody reads): either way the bytes never pass through this process.
+   */
+  stdout?: Writable | 'inherit' | 'ignore'
   signal: AbortSignal
 }
 
@@ -81,14 +85,14 @@ export async function runPipeline(stages: Stage[], o: RunOptions): Promise<Pipel
     const last = i === stages.length - 1
     const child = spawn(file, argv, {
       env: o.env,
-      stdio: [first ? (o.stdin ? 'pipe' : 'ignore') : children[i - 1]!.stdout!, 'pipe', 'pipe'],
+      stdio: [first ? (o.stdin ? 'pipe' : 'ignore') : children[i - 1]!.stdout!, last && typeof o.stdout === 'string' ? o.stdout : 'pipe', 'pipe'],
     })
     children.push(child)
     if (first && o.stdin) o.stdin.pipe(child.stdin!)
     child.stderr!.on('data', (b: Buffer) => o.stderr.write(b))
     if (last) {
-      if (o.stdout) child.stdout!.pipe(o.stdout, { end: false })
-      else child.stdout!.on('data', (b: Buffer) => { out += b.toString() })
+      if (o.stdout === undefined) child.stdout!.on('data', (b: Buffer) => { out += b.toString() })
+      else if (typeof o.stdout !== 'string') child.stdout!.pipe(o.stdout, { end: false })
     }
     waits.push(new Promise((resolve) => {
       child.on('error', () => resolve({ tool: stage.tool, code: 127 }))

@@ -45,6 +45,8 @@ const SKIP: Array<{ source: string; match: string; why: string }> = [
   { source: 'bt-snap.1', match: '--cleanup --zfs', why: 'needs a ZFS pool (the zfs-fuse tests in test/snap cover it)' },
   { source: 'backtory-prune.1', match: 'keep-daily = 7', why: 'lines of a config file, not commands' },
   { source: 'backtory-prune.1', match: 'backtory prune', why: 'needs a set\'s config and keys (test/wrapper/prune.test.ts prunes a month of real backups)' },
+  { source: 'backtory-restore.1', match: "--at '2026-11-20 03:00'", why: 'a point in time before the sandbox store\'s only backup' },
+  { source: 'backtory-restore.1', match: '--at 1d', why: 'a point in time before the sandbox store\'s only backup' },
 ]
 
 /** Stands for the sandbox's path while the rewrites run; no rewrite matches it. */
@@ -89,6 +91,8 @@ bt-delta --state ${T}/prelude-state --confirm >/dev/null
 bt-scan ${T}/srv/www | bt-delta --state ${T}/prelude-www --full > www-full.bt
 bt-delta --state ${T}/prelude-www --confirm >/dev/null
 bt-scan --state ${T}/prelude-www ${T}/srv/www | bt-delta --state ${T}/prelude-www > www-0612.bt
+mkdir -p ${T}/sys/etc/backtory
+printf 'source = %s\\nstore = file://%s\\nrecipient = %s\\nsign-key = %s\\n' ${T}/srv ${T}/store/srv/ ${T}/keys/admin.pub ${T}/keys/host.key > ${T}/sys/etc/backtory/srv.conf
 `
 
 const STUBS: Record<string, string> = {
@@ -207,7 +211,7 @@ for (const source of [...new Set(toRun.map((e) => e.source))]) {
     writeFileSync(`${T}/examples.sh`, script)
     const r = spawnSync('bash', [`${T}/examples.sh`], {
       cwd: `${T}/work`, encoding: 'utf8', maxBuffer: 1 << 26, timeout: 300_000,
-      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, HOME: `${T}/home`, BT_STATE: '' },
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, HOME: `${T}/home`, BT_STATE: '', BT_CONFIG_DIR: `${T}/etc/backtory`, BT_DATA_DIR: `${T}/state` },
     })
     const failed = /### example (\d+)\n(?![\s\S]*### example)/.exec(r.stderr)
     const which = failed ? examples[Number(failed[1]) - 1]!.text : 'the prelude'
