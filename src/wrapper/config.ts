@@ -16,7 +16,7 @@ const REPEATED = new Set(['exclude', 'recipient', 'pre', 'post', 'finally', 'cap
 const KEYS = new Set([...REPEATED, 'name', 'source', 'recursive', 'snapshot-size', 'one-file-system', 'hook-timeout',
   'store', 'store-password-file', 'store-fingerprint', 'store-ca', 'store-identity', 'store-known-hosts',
   'sign-key', 'verify-key', 'state', 'full-every', 'full-after', 'full-share',
-  'keep-fulls', 'keep-within', 'keep-daily', 'keep-weekly', 'keep-monthly', 'volume-size', 'compress'])
+  'keep-fulls', 'keep-within', 'keep-daily', 'keep-weekly', 'keep-monthly', 'volume-size', 'compress', 'metrics'])
 
 /** The config file a SET argument names: a path as given, or a name looked up in the config directory. */
 export function configPath(set: string, where: Where): string {
@@ -143,6 +143,7 @@ export function parseConfig(text: string, file: string, where: Where): SetConfig
     },
     volumeSize: one('volume-size')?.value,
     compress: one('compress')?.value,
+    metrics: one('metrics') && path(one('metrics')!),
   }
 }
 
