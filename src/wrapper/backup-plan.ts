@@ -29,9 +29,24 @@ function current(dir: string): { full?: CurrentFull; why?: string } {
   }
 }
 
+/**
+ * The store's listing. Without a confirmed full the run makes a full
+ * whatever the store holds, so a store it cannot list yet (a directory
+ * bt-put will make) does not stop it; a differential needs the listing.
+ */
+async function listing(set: SetConfig, ctx: ListContext, needed: boolean): Promise<StoredBackup[]> {
+  try {
+    return await listStore(set.store, set.name, ctx)
+  } catch (err) {
+    if (needed || !(err instanceof BtError) || err.code !== 'BT_STORE') throw err
+    ctx.stderr.write(`backtory backup: ${err.message}; making a full, which bt-put stores whatever the store held\n`)
+    return []
+  }
+}
+
 export async function planBackup(set: SetConfig, ctx: ListContext, opts: { storeMayBeMissing?: boolean } = {}): Promise<Plan> {
-  const stored = opts.storeMayBeMissing ? [] : await listStore(set.store, set.name, ctx)
   let c = current(set.state)
+  const stored = opts.storeMayBeMissing ? [] : await listing(set, ctx, c.full !== undefined)
   if (!c.full) {
     const fulls = stored.filter((b) => b.kind === 'full' && b.complete)
     const newest = fulls[fulls.length - 1]
