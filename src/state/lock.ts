@@ -12,7 +12,7 @@ import { sys } from '../sys/native.js'
 import { stateIoError } from './errors.js'
 import { writeAll } from '../sys/io.js'
 
-export type LockName = 'scan.lock' | 'delta.lock'
+export type LockName = 'scan.lock' | 'delta.lock' | 'backup.lock'
 
 export interface Lock {
   release(): void

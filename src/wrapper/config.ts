@@ -16,7 +16,7 @@ const REPEATED = new Set(['exclude', 'recipient', 'pre', 'post', 'finally', 'cap
 const KEYS = new Set([...REPEATED, 'name', 'source', 'recursive', 'snapshot-size', 'one-file-system', 'hook-timeout',
   'store', 'store-password-file', 'store-fingerprint', 'store-ca', 'store-identity', 'store-known-hosts',
   'sign-key', 'verify-key', 'state', 'full-every', 'full-after', 'full-share',
-  'keep-fulls', 'keep-within', 'keep-daily', 'keep-weekly', 'keep-monthly', 'volume-size', 'compress'])
+  'keep-fulls', 'keep-within', 'keep-daily', 'keep-weekly', 'keep-monthly', 'volume-size', 'compress', 'metrics'])
 
 /** The config file a SET argument names: a path as given, or a name looked up in the config directory. */
 export function configPath(set: string, where: Where): string {
@@ -83,7 +83,7 @@ export function parseConfig(text: string, file: string, where: Where): SetConfig
   const source = parseSource(need('source'), path, bad)
   if (source.kind === 'zfs') source.recursive = value('recursive', yesNo, 'say yes or no') ?? false
   else if (one('recursive')) bad(one('recursive')!.line, 'recursive applies to a zfs source only')
-  if (source.kind === 'lvm') source.snapshotSize = one('snapshot-size')?.value
+  if (source.kind === 'lvm') source.snapshotSize = need('snapshot-size').value
   else if (one('snapshot-size')) bad(one('snapshot-size')!.line, 'snapshot-size applies to an lvm source only')
 
   const actions: Action[] = []
@@ -141,8 +141,9 @@ export function parseConfig(text: string, file: string, where: Where): SetConfig
       weekly: value('keep-weekly', parseCount, 'give a whole number'),
       monthly: value('keep-monthly', parseCount, 'give a whole number'),
     },
-    volumeSize: one('volume-size')?.value,
-    compress: one('compress')?.value,
+    volumeSize: value('volume-size', (v) => (/^\d+(\.\d+)?[kmgt]?(i?b)?$/i.test(v) ? v : undefined), 'give a size such as 1G or 512M'),
+    compress: value('compress', (v) => (['zstd', 'gzip', 'none'].includes(v) ? v : undefined), 'say zstd, gzip or none'),
+    metrics: one('metrics') && path(one('metrics')!),
   }
 }
 

@@ -71,4 +71,6 @@ export interface SetConfig {
   volumeSize?: string
   /** bt-seal --compress, as written (e.g. "zstd", "none"). */
   compress?: string
+  /** A node_exporter textfile directory: each run writes backtory_SET.prom there. */
+  metrics?: string
 }

@@ -22,3 +22,24 @@ export function parseShare(v: string): number | undefined {
 export function parseCount(v: string): number | undefined {
   return /^\d{1,9}$/.test(v.trim()) ? Number(v) : undefined
 }
+
+/** Seconds → the largest unit that says it without a fraction worth hiding: "7d", "36h", "90s". */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds))
+  for (const [unit, n] of [['d', UNIT.d!], ['h', UNIT.h!], ['m', UNIT.m!]] as const) {
+    if (s >= n && (s % n === 0 || s >= 2 * n)) return `${Math.floor(s / n)}${unit}${s % n === 0 ? '' : '+'}`
+  }
+  return `${s}s`
+}
+
+/** Bytes for people: "1.7 KiB", "312 MiB". */
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+  let v = n
+  let u = 0
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024
+    u++
+  }
+  return u === 0 ? `${n} B` : `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[u]}`
+}

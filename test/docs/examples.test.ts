@@ -211,6 +211,7 @@ for (const source of [...new Set(toRun.map((e) => e.source))]) {
     writeFileSync(`${T}/examples.sh`, script)
     const r = spawnSync('bash', [`${T}/examples.sh`], {
       cwd: `${T}/work`, encoding: 'utf8', maxBuffer: 1 << 26, timeout: 300_000,
+      // backtory's config and data directories: the sandbox's /etc/backtory and /var/lib/backtory/, as the rewrites map them.
       env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, HOME: `${T}/home`, BT_STATE: '', BT_CONFIG_DIR: `${T}/etc/backtory`, BT_DATA_DIR: `${T}/state` },
     })
     const failed = /### example (\d+)\n(?![\s\S]*### example)/.exec(r.stderr)

@@ -18,9 +18,6 @@ let days: Day[] = []
 const KEY = ['--key', `${K}/admin.key`]
 const backtory = (args: string[], e: NodeJS.ProcessEnv = env) => runBin('backtory', args, undefined, e)
 
-/** bt-restore takes --base (a differential's subset and -O): the single-file and subset restores from a differential need it. */
-const hasDiffSubset = /--base\b/.test(sh('bt-restore.js --help').stdout)
-const NEEDS_DIFF_SUBSET = hasDiffSubset ? false : 'needs bt-restore --base and PATTERN/-O on a differential (the subset restore from a differential)'
 
 t.before(async () => {
   days = await makeWeek(dir, url)
@@ -82,7 +79,7 @@ t.test('one file to standard output, from a full', async (t) => {
   t.match(two.stderr, /--to - writes one file: give exactly one PATH/)
 })
 
-t.test('one file to standard output, from a differential', { skip: NEEDS_DIFF_SUBSET }, async (t) => {
+t.test('one file to standard output, from a differential', async (t) => {
   const tmp = `${dir}/tmp-o`
   mkdirSync(tmp)
   const e = { ...env, TMPDIR: tmp }
@@ -109,7 +106,7 @@ t.test('a subset from a full', async (t) => {
   t.same(readdirSync(to).sort(), ['etc', 'sub'], 'only the paths asked for')
 })
 
-t.test('a subset from a full and a differential', { skip: NEEDS_DIFF_SUBSET }, async (t) => {
+t.test('a subset from a full and a differential', async (t) => {
   const to = `${dir}/r-subset-diff`
   const r = await backtory(['restore', 'www', '--at', days[4]!.time.toISOString(), ...KEY, '--to', to, 'etc', 'a.txt'])
   t.equal(r.code, 0, r.stderr)

@@ -14,7 +14,7 @@ function row(kind: string, iso: string, o: Partial<StoredBackup> = {}): StoredBa
   const base = o.base ?? null
   return {
     name: `www_${iso.replace(/[-:]/g, '').replace('.000', '')}_${kind}_${id}${base ? `_${base}` : ''}`,
-    set: 'www', kind, id, base, time: new Date(iso), size: kind === 'full' ? 1000 : 10, volumes: 1, complete: true, baseMissing: false, ...o,
+    set: 'www', kind, id, base, time: new Date(iso), size: kind === 'full' ? 1000 : 10, volumes: 1, complete: true, baseMissing: false, stored: 1, firstVolume: true, ...o,
   }
 }
 

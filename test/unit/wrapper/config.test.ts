@@ -75,3 +75,19 @@ t.test('values', async (t) => {
   t.equal(parseShare('150%'), 1.5)
   t.equal(parseShare('0%'), undefined)
 })
+
+t.test('values the filters would refuse are refused here, by line', async (t) => {
+  const base = 'source = /srv\nstore = file:///b/\nrecipient = a.pub\nsign-key = h.key\n'
+  const err = (text: string) => {
+    try {
+      parseConfig(text, '/c/x.conf', where)
+    } catch (e) {
+      return (e as BtError).message
+    }
+    return 'parsed'
+  }
+  t.equal(err(`${base}compress = lz4\n`), '/c/x.conf:5: compress = lz4: say zstd, gzip or none')
+  t.equal(err(`${base}volume-size = big\n`), '/c/x.conf:5: volume-size = big: give a size such as 1G or 512M')
+  t.equal(err(`${base.replace('/srv', 'lvm:vg/lv')}`), '/c/x.conf: snapshot-size is missing')
+  t.equal(parseConfig(`${base}metrics = prom\ncompress = none\nvolume-size = 512M\n`, '/c/x.conf', where).metrics, '/c/prom')
+})
