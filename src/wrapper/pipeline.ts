@@ -44,10 +44,18 @@ export interface RunOptions {
 
 const BIN_DIR = fileURLToPath(new URL('../../../bin/', import.meta.url))
 
+/**
+ * The Node flags a launcher's #! line gives its tool, which spawning Node
+ * directly would lose: bt-restore's many short-lived objects per entry grow V8's
+ * young generation past the memory goal on large trees (104 MiB at 100k files;
+ * 81 MiB with 4 MiB semi-spaces, for about 2% more time).
+ */
+const NODE_FLAGS: Record<string, string[]> = { 'bt-restore': ['--max-semi-space-size=4'] }
+
 /** The program and argv that run `stage`: our own tools by their launcher, with this very Node. */
 export function command(stage: Stage): { file: string; argv: string[] } {
   if (/^(bt-[a-z]+|backtory)$/.test(stage.tool)) {
-    return { file: process.execPath, argv: [`${BIN_DIR}${stage.tool}.js`, ...stage.args] }
+    return { file: process.execPath, argv: [...(NODE_FLAGS[stage.tool] ?? []), `${BIN_DIR}${stage.tool}.js`, ...stage.args] }
   }
   return { file: stage.tool, argv: stage.args }
 }
