@@ -16,15 +16,16 @@
 //   all; above 5 GiB a multipart copy, completed last) to the final name,
 //   then the temporary is removed. It never replaces: it fails if the final
 //   name exists (checked first, and sent as If-None-Match: * for servers that
-//   honour it), and the retention of --retain is set by the copy itself, so a
-//   final object never exists unlocked.
+//   honour it). The retention of --retain is sent with the copy (AWS applies
+//   it there); where a server ignores it (radosgw 16) it is set right after,
+//   and a final object that cannot be locked is removed again.
 // - remove() deletes every version of a key (Object Lock buckets are
 //   versioned: a plain DELETE would only hide it behind a delete marker) and
 //   refuses a locked object with BT_LOCKED, saying until when.
 import { type Readable, type Writable } from 'node:stream'
 import {
   AbortMultipartUploadCommand, CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, GetObjectLockConfigurationCommand,
-  HeadBucketCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListObjectVersionsCommand, ListObjectsV2Command,
+  HeadBucketCommand, HeadObjectCommand, PutObjectRetentionCommand, ListMultipartUploadsCommand, ListObjectVersionsCommand, ListObjectsV2Command,
   type HeadObjectCommandOutput, type S3Client,
 } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
@@ -209,7 +210,25 @@ export class S3Transport implements Transport {
     } catch (err) {
       throw this.fail(`storing ${where}`, err)
     }
+    if (this.o.retention) await this.ensureLocked(to, this.o.retention)
     await this.remove(from)
+  }
+
+  /**
+   * AWS applies the copy's lock headers; radosgw 16 ignores them on a copy.
+   * Then the lock is set at once with PutObjectRetention, and if even that
+   * fails the unlocked copy is removed: no final object stays unlocked.
+   */
+  private async ensureLocked(name: string, want: Retention): Promise<void> {
+    const got = await this.retention(name)
+    if (got && got.mode === want.mode && got.until.getTime() >= Math.floor(want.until.getTime() / 1000) * 1000) return
+    try {
+      await this.c.send(new PutObjectRetentionCommand({ Bucket: this.bucket, Key: this.key(name), Retention: { Mode: want.mode, RetainUntilDate: want.until } }))
+    } catch (err) {
+      const e = this.fail(`locking ${JSON.stringify(name)} in ${this.display}`, err)
+      await this.remove(name).catch(() => undefined)
+      throw e
+    }
   }
 
   async remove(name: string): Promise<void> {
