@@ -163,6 +163,13 @@ async function suite(srv: Radosgw): Promise<void> {
     t.equal((await compliance.retention!('v'))?.mode, 'COMPLIANCE', 'compliance mode too')
     t.equal(await code(compliance.remove('v')), 'BT_LOCKED')
 
+    // A run that failed midway through its commit leaves locked volumes of an incomplete backup: they must not block later runs.
+    await tx.save('.bt-tmp.half.0001', Readable.from([Buffer.from('half')]), 0)
+    await tx.rename('.bt-tmp.half.0001', 'old_20200101T000000Z_full_abc.0001-of-0002.sealed')
+    await tx.save('.bt-tmp.dead.0001', Readable.from([Buffer.from('x')]), 0)
+    t.same(await removeStale(tx, 3600_000, Date.now() + 2 * 3600_000), ['.bt-tmp.dead.0001'], 'stale cleanup skips what is locked and goes on')
+    t.ok(await tx.stat('old_20200101T000000Z_full_abc.0001-of-0002.sealed'), 'which stays until its lock ends')
+
     const plain = open(`s3://${await bucket()}/`, { retention })
     const e2 = await failure(plain.prepare())
     t.equal(e2.code, 'BT_REMOTE_NO_LOCK', '--retain on a bucket without Object Lock is refused before any upload')
