@@ -25,8 +25,9 @@ export const spec: CliSpec = {
   ].sort((a, b) => a.long.localeCompare(b.long)),
   notes: ['Reads standard input when FILE is absent or "-". The listing ends with the verified trailer;',
     'a truncated or corrupt stream exits 4 after listing what came before the damage.',
-  'With a URL (file://, ftp://, ftps://, sftp://) or a directory: the backups stored there, from their',
-  'names alone (no key needed): time, set, kind, id, base, size, volumes, completeness, name.'],
+  'With a URL (file://, ftp://, ftps://, sftp://, s3://) or a directory: the backups stored there, from their',
+  'names alone (no key needed): time, set, kind, id, base, size, volumes, completeness, name;',
+  'for s3:// also each backup\'s Object Lock (locked-until=DATE(MODE) or unlocked) before the name.'],
 }
 
 export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal): Promise<number> {

@@ -8,6 +8,8 @@ import { loadPublic } from './keyfile.js'
 import { progress, human } from './progress.js'
 import { connect, number, remoteOptions, size } from './remote.js'
 import { writeLine } from './write.js'
+import { retention, retentionOptions } from './retention.js'
+import { parseTarget } from '../transport/url.js'
 
 export const spec: CliSpec = {
   name: 'bt-put',
@@ -22,9 +24,11 @@ export const spec: CliSpec = {
     { long: 'volume-size', arg: 'SIZE', doc: 'split the archive into volumes of SIZE bytes (default: 1G)' },
     { long: 'window', arg: 'SIZE', doc: 'bytes kept in memory to resume a cut upload (default: 16M)' },
     ...remoteOptions,
+    ...retentionOptions,
   ].sort((a, b) => a.long.localeCompare(b.long)),
   notes: [
-    'URL is a directory: file:///DIR (or a plain path), ftp://USER@HOST/DIR, ftps://USER@HOST/DIR or sftp://USER@HOST/DIR.',
+    'URL is a directory: file:///DIR (or a plain path), ftp://USER@HOST/DIR, ftps://USER@HOST/DIR, sftp://USER@HOST/DIR',
+    'or s3://BUCKET/PREFIX/ (keys from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or ~/.aws/credentials).',
     'The archive becomes visible under its final name only after its sealed trailer verified; on any',
     'failure nothing final is left. Prints the stored backup\'s name on standard output.',
     'A differential is refused (exit 4) unless its base full is stored whole in the same place.',
@@ -38,7 +42,8 @@ export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal):
   const staleMs = number(opts, 'stale-after', 24, 0) * 3600_000
   const verify = (opts.verify as string[]).map(loadPublic)
   if ((io.stdin as { isTTY?: boolean }).isTTY) throw new UsageError('refusing to read a sealed archive from a terminal', 'pipe bt-seal\'s output into bt-put')
-  const { tx, retry } = await connect(args[0]!, opts, io, signal)
+  const retain = retention(opts, parseTarget(args[0]!).scheme, Date.now())
+  const { tx, retry } = await connect(args[0]!, opts, io, signal, retain)
   const bar = progress(io, opts.progress ? true : undefined)
   try {
     const r = await putArchive(openBulkInput(io, undefined, signal), tx, {
@@ -48,7 +53,8 @@ export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal):
       removedStale: (n) => io.notice(`removed stale ${n}`),
     })
     bar.done()
-    io.notice(`stored ${r.name} in ${tx.display}: ${human(r.size)} in ${r.volumes.length} volume${r.volumes.length === 1 ? '' : 's'}`)
+    io.notice(`stored ${r.name} in ${tx.display}: ${human(r.size)} in ${r.volumes.length} volume${r.volumes.length === 1 ? '' : 's'}` +
+      (retain ? `, locked until ${retain.until.toISOString()} (${retain.mode.toLowerCase()})` : ''))
     // The backup is stored whatever the state says next: its name goes out first, for the caller's records.
     await writeLine(io.stdout, r.name)
     const stateDir = (opts.state as string | undefined) ?? io.env.BT_STATE

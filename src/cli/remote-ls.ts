@@ -36,6 +36,13 @@ export async function listRemote(url: string, opts: Values, io: Io, signal: Abor
       }
       const status = !b.complete ? 'INCOMPLETE' : baseMissing ? 'BASE-MISSING' : 'complete'
       const cols = [row.time, row.set, row.kind, row.id, row.base ?? '-', String(row.size), `${b.volumes.length}/${b.count}`, status]
+      if (tx.retention) {
+        // A store with Object Lock (s3://): the lock of the first volume; bt-put sets the same on every one.
+        const r = b.volumes[0] ? await tx.retention(b.volumes[0].name) : undefined
+        row.retain_until = r?.until.toISOString() ?? null
+        row.retain_mode = r?.mode.toLowerCase() ?? null
+        cols.push(r ? `locked-until=${r.until.toISOString()}(${r.mode.toLowerCase()})` : 'unlocked')
+      }
       if (headers && b.volumes[0]?.name.includes('.0001-of-')) {
         const h = await headerOf(tx, b, verify)
         row.header = h

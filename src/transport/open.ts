@@ -22,6 +22,11 @@ export async function openTransport(target: Target, o: TransportOptions, retry: 
       tx = await openSftp({ ...target, scheme: 'sftp' }, o)
       break
     }
+    case 's3': {
+      const { openS3 } = await import('./s3.js')
+      tx = await openS3(target, o)
+      break
+    }
   }
   return withRetry(tx, retry)
 }

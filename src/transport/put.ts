@@ -62,11 +62,19 @@ export async function removeStale(tx: Transport, staleMs: number, now: number, t
     ...c.temporaries.filter((o) => old(o.mtime)).map((o) => o.name),
     ...c.backups.filter((b) => !b.complete && old(b.mtime)).flatMap((b) => b.volumes.map((v) => v.name)),
   ]
+  const removed: string[] = []
   for (const name of doomed) {
-    await tx.remove(name)
+    try {
+      await tx.remove(name)
+    } catch (err) {
+      // A volume under S3 Object Lock (its run failed midway through the commit) goes once its lock ends; until then it must not block every run.
+      if (err instanceof BtError && err.code === 'BT_LOCKED') continue
+      throw err
+    }
+    removed.push(name)
     told?.(name)
   }
-  return doomed
+  return removed
 }
 
 /** Whether `c` holds the full `id` whole (in any set: ids are unique). */

@@ -122,6 +122,7 @@ export function withRetry(tx: Transport, p: RetryPolicy): Transport {
       })
     },
     remove: (name: string) => retrying(`removing ${name}`, tx, p, () => tx.remove(name)),
+    ...(tx.retention ? { retention: (name: string) => retrying(`checking the lock of ${name}`, tx, p, () => tx.retention!(name)) } : {}),
     // After SIGINT/SIGTERM a close waits at most a second (an SFTP close waits for a connect under way).
     close: () => p.signal?.aborted ? Promise.race([tx.close(), new Promise<void>((r) => setTimeout(r, 1000).unref())]) : tx.close(),
   }

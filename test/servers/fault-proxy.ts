@@ -4,6 +4,9 @@
 // the connection (TCP reset, as a dropped link looks) or stalls it (stops
 // forwarding, keeps it open), once or every time.
 //
+// With { ftp: false } it is a plain TCP proxy (HTTP for s3://: every
+// connection counts as "control", nothing is rewritten).
+//
 // Plain FTP only: under FTPS the PASV reply travels encrypted and cannot be
 // rewritten. The FTPS fault paths are the same code in the transport (basic-ftp
 // wraps the same sockets in TLS), so the fault tests run over ftp://.
@@ -43,7 +46,7 @@ interface Pair {
   data?: Set<Pair>
 }
 
-export async function startFaultProxy(upstreamPort: number, host = '127.0.0.1'): Promise<FaultProxy> {
+export async function startFaultProxy(upstreamPort: number, host = '127.0.0.1', o: { ftp?: boolean } = {}): Promise<FaultProxy> {
   let fault: Fault | undefined
   let struck = 0
   const servers = new Set<Server>()
@@ -161,7 +164,7 @@ export async function startFaultProxy(upstreamPort: number, host = '127.0.0.1'):
     server.on('close', hangUp)
     let partial = ''
     forward(pair, 'control', 'up')
-    forward(pair, 'control', 'down', async (chunk) => {
+    forward(pair, 'control', 'down', o.ftp === false ? undefined : async (chunk) => {
       // Rewrite whole lines only; hold back a partial one.
       const text = partial + chunk.toString('latin1')
       const cut = text.lastIndexOf('\n') + 1
