@@ -10,7 +10,7 @@ import { type Transport } from '../transport/transport.js'
 import { PRODUCER } from '../version.js'
 import { type CliSpec, type Parsed } from './args.js'
 import { openBulkInput } from './bulk-input.js'
-import { type Io } from './io.js'
+import { type Io, quietIo } from './io.js'
 import { loadPrivate, loadPublic } from './keyfile.js'
 import { progress, human } from './progress.js'
 import { connect, number, remoteOptions, size } from './remote.js'
@@ -56,9 +56,9 @@ export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal):
   // Before any byte is stored: a mistyped --state would leave the full unconfirmed, and every night would make another.
   if (stateDir) requireStateDir(stateDir)
   if ((io.stdin as { isTTY?: boolean }).isTTY) throw new UsageError('refusing to read a sealed archive from a terminal', 'pipe bt-seal\'s output into bt-put')
-  const say = (m: string) => {
-    if (!opts.quiet) io.notice(m)
-  }
+  // -q: the transports' notices (retries, plain FTP) go too; warnings and errors stay.
+  if (opts.quiet) io = quietIo(io)
+  const say = (m: string) => io.notice(m)
   const { tx, retry } = await connect(args[0]!, opts, io, signal)
   const bar = progress(io, opts.progress ? true : undefined)
   try {

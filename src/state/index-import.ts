@@ -117,7 +117,11 @@ function copyEntries(spool: string, gen: Generation): void {
           throw bad(`the signature place of ${JSON.stringify(e.path)} is not a number`)
         }
         sig = Buffer.alloc(e.sigLength!)
-        if (readSync(sigs, sig, 0, sig.length, e.sigOffset!) !== sig.length) throw bad(`sigs.bin is shorter than the index says at ${JSON.stringify(e.path)}`)
+        for (let got = 0; got < sig.length;) {
+          const n = readSync(sigs, sig, got, sig.length - got, e.sigOffset! + got)
+          if (n === 0) throw bad(`sigs.bin is shorter than the index says at ${JSON.stringify(e.path)}`)
+          got += n
+        }
         // The writer places it anew, appending these two keys last as it did when the full was indexed.
         delete e.sigOffset
         delete e.sigLength
