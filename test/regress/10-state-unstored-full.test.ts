@@ -149,7 +149,7 @@ t.test('the explicit flow: --full, then a differential only once the full is con
 })
 
 t.test('--auto with a confirmed full and a newer unconfirmed one: a differential against the confirmed one', async (t) => {
-  const dir = t.testdir({ src: { a: 'alpha\n' } })
+  const dir = t.testdir({ src: { a: 'alpha\n' }, state: {} })
   const S = `${dir}/state`
   const store = `${dir}/store`
   t.equal(sh(nightly(`${dir}/src`, S, store)).code, 0)
