@@ -13,11 +13,11 @@ t.test('BT_STATUS is bt-snap\'s own status, whatever the later stages did', asyn
   const dir = t.testdir({ src: { a: 'alpha\n', big: 'x'.repeat(1 << 20) } })
   const fin = `--finally 'echo "$BT_STATUS" > "${dir}/status"'`
   // The store fails after reading the whole stream: bt-snap's part succeeded.
-  const r = sh(`bt-snap.js -q --path "${dir}/src" ${fin} | { cat > /dev/null; exit 1; }`)
+  const r = sh(`bt-snap.js --path "${dir}/src" ${fin} | { cat > /dev/null; exit 1; }`)
   t.equal(r.code, 1, 'the pipeline failed')
   t.equal(readFileSync(`${dir}/status`, 'utf8'), '0\n', 'BT_STATUS 0: the stream was written whole')
   // A reader that went away early: bt-snap's stream did not go out whole.
-  const early = sh(`bt-snap.js -q --path "${dir}/src" ${fin} | true`)
+  const early = sh(`bt-snap.js --path "${dir}/src" ${fin} | true`)
   t.equal(early.code, 0)
   t.equal(readFileSync(`${dir}/status`, 'utf8'), '141\n', 'BT_STATUS 141: the reader went away')
 
