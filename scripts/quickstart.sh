@@ -13,7 +13,8 @@ src=${1:-/etc}
 store=${BT_STORE:-${HOME:-/root}/backtory-store}
 keys=$store/keys
 state=$store/state
-mkdir -p "$store" "$keys"
+# The state directory must exist: a missing one is refused as a mistyped path; an empty one is a first run.
+mkdir -p "$store" "$keys" "$state"
 
 [ -f "$keys/admin.key" ] || "$bin/bt-keygen.js" --out "$keys/admin" >/dev/null
 [ -f "$keys/host.key" ] || "$bin/bt-keygen.js" --type ed25519 --out "$keys/host" >/dev/null

@@ -15,20 +15,28 @@ import { type Io } from './io.js'
 import { openOutput } from './output.js'
 import { tee } from './tee.js'
 import { writeLine } from './write.js'
+import { loadPrivate, loadPublic } from './keyfile.js'
+import { requireStateDir } from '../state/dir.js'
+import { rebuildFromIndex } from '../state/index-seal.js'
 
 export const spec: CliSpec = {
   name: 'bt-delta',
   summary: 'record a full backup\'s index, or turn a fresh scan into a differential against it',
-  usage: ['--state DIR --full', '--state DIR [--checksum]', '--state DIR --auto', '--state DIR --confirm [ID]', '--state DIR --rebuild-from FILE'],
+  usage: ['--state DIR --full', '--state DIR [--checksum]', '--state DIR --auto', '--state DIR --confirm [ID]', '--state DIR --rebuild-from FILE',
+    '--state DIR --rebuild-index FILE --index-key KEY [--verify PUBKEY]'],
   options: [
     { long: 'auto', doc: 'make a full when DIR holds no confirmed full\'s index, else a differential' },
     { long: 'checksum', doc: 'compare content hashes instead of trusting size, mtime, ctime and inode' },
     { long: 'confirm', doc: 'mark the pending full (ID, if given) as stored whole; prints its id' },
     { long: 'full', doc: 'pass the stream through unchanged and record its index in DIR, pending until stored' },
+    { long: 'index-key', arg: 'KEY', doc: 'with --rebuild-index: the host\'s private signing key, which sealed and signed the index object' },
+    { long: 'key-passphrase-file', arg: 'FILE', doc: 'read the passphrase of an encrypted --index-key from FILE' },
     { long: 'output', short: 'o', arg: 'FILE', doc: 'write to FILE, which appears only on success ("-": stdout)' },
     { long: 'quiet', short: 'q', doc: 'do not print the summary on standard error' },
     { long: 'rebuild-from', arg: 'FILE', doc: 'rebuild DIR\'s index from a stored full stream ("-": stdin); writes no stream' },
+    { long: 'rebuild-index', arg: 'FILE', doc: 'rebuild DIR from a full\'s sealed index object ("-": stdin), with the host key only; writes no stream' },
     { long: 'state', short: 's', arg: 'DIR', doc: 'the state directory shared with bt-scan --state (default: $BT_STATE)' },
+    { long: 'verify', arg: 'PUBKEY', repeat: true, doc: 'with --rebuild-index: the signer to trust (default: the public half of --index-key)' },
   ],
   notes: ['A differential holds the changes since the full whose index DIR holds, so any point in time',
     'restores from two archives: that full, then one differential. A new full\'s index stays pending',
@@ -45,12 +53,22 @@ export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal):
   }
   const dir = (opts.state as string | undefined) ?? io.env.BT_STATE
   if (!dir) throw new UsageError('no state directory', 'give --state DIR or set BT_STATE')
-  const modes = ['full', 'auto', 'rebuild-from', 'confirm'].filter((k) => opts[k])
+  const modes = ['full', 'auto', 'rebuild-from', 'rebuild-index', 'confirm'].filter((k) => opts[k] !== undefined && opts[k] !== false)
   if (modes.length > 1) throw new UsageError(`--${modes[0]} and --${modes[1]} exclude each other`)
   if (opts.checksum && modes.length > 0 && !opts.auto) throw new UsageError('--checksum applies to differentials only')
-  if ((confirm || opts['rebuild-from'] !== undefined) && opts.output !== undefined) {
+  const rebuildIndex = opts['rebuild-index'] as string | undefined
+  if ((confirm || opts['rebuild-from'] !== undefined || rebuildIndex !== undefined) && opts.output !== undefined) {
     throw new UsageError(`--${modes[0]} writes no stream, so -o has nothing to write`)
   }
+  const keyed = ['index-key', 'key-passphrase-file'].filter((k) => opts[k] !== undefined)
+  if (rebuildIndex === undefined && (keyed.length || (opts.verify as string[]).length)) {
+    throw new UsageError(`--${keyed[0] ?? 'verify'} applies to --rebuild-index only`)
+  }
+  if (rebuildIndex !== undefined && opts['index-key'] === undefined) {
+    throw new UsageError('--rebuild-index needs the host key that sealed the index object', 'give --index-key KEY (the key bt-seal --sign and bt-put --index-key use)')
+  }
+  // Only a first full and the rebuilds may make the directory: anything else in a missing one is a mistyped path.
+  if (!opts.full && opts['rebuild-from'] === undefined && rebuildIndex === undefined) requireStateDir(dir)
   const say = (m: string) => {
     if (!opts.quiet) io.notice(m)
   }
@@ -66,6 +84,15 @@ export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal):
       const { gen, info } = await indexFull(readFrames(input, { maxHeader: maxHeader(io) }), dir)
       const full = gen.commit({ id: info.id, bytes: n, time: info.time }, 'current', WHO(io))
       say(`recorded the index of full ${full.id}: ${full.entries} entries, digest ${full.index.slice(0, 16)}…`)
+      return EXIT.OK
+    }
+    if (rebuildIndex !== undefined) {
+      const key = loadPrivate(opts['index-key'] as string, opts['key-passphrase-file'] as string | undefined)
+      const { full, header } = await rebuildFromIndex(openInput(io, rebuildIndex, signal), dir, {
+        key, verify: (opts.verify as string[]).map(loadPublic), who: WHO(io), maxHeader: maxHeader(io),
+      })
+      say(`rebuilt the index of full ${full.id} (set ${header.set}, made ${full.time}) from its index object: ${full.entries} entries, ` +
+        `digest ${full.index.slice(0, 16)}…; differentials are made against it`)
       return EXIT.OK
     }
     const state = readState(dir)

@@ -4,7 +4,7 @@ import { EXIT, IoError, UsageError } from '../errors.js'
 import { scanStream } from '../scan/scan.js'
 import { pump } from './pump.js'
 import { type CliSpec, type Parsed } from './args.js'
-import { type Io } from './io.js'
+import { type Io, quietIo } from './io.js'
 import { openOutput } from './output.js'
 import { OUTPUT_OPTION, SCAN_OPTIONS as S, planScan, scanOptions } from './scan-options.js'
 
@@ -13,7 +13,7 @@ export const spec: CliSpec = {
   summary: 'walk a directory tree and write it as a backtory stream',
   usage: ['[OPTIONS] DIR'],
   options: [
-    S.exclude, S.excludeCaches, S.excludeFrom, S.host, S.oneFileSystem, OUTPUT_OPTION, S.state,
+    S.exclude, S.excludeCaches, S.excludeFrom, S.host, S.oneFileSystem, OUTPUT_OPTION, S.quiet, S.state,
     S.source('the absolute path of DIR, symlinks resolved'),
   ],
   notes: ['Warnings name what was skipped or flagged incomplete; the run then exits 3.'],
@@ -31,6 +31,7 @@ export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal):
     throw new IoError(`cannot scan ${JSON.stringify(args[0])}`, err as NodeJS.ErrnoException)
   }
   if (!isDir) throw new UsageError(`${JSON.stringify(args[0])} is not a directory`)
+  if (opts.quiet) io = quietIo(io)
   const plan = planScan(opts, io)
   const out = openOutput(io, opts.output as string | undefined)
   const scan = scanOptions(plan, { root, source: root, skip: out.paths }, io)

@@ -15,7 +15,7 @@ import { type ShellContext } from '../snap/shell.js'
 import { ZfsProvider, badDatasetName } from '../snap/zfs.js'
 import { type CliSpec, type Parsed, type Values } from './args.js'
 import { exitCodeOf, isEpipe } from './exit.js'
-import { type Io } from './io.js'
+import { type Io, quietIo } from './io.js'
 import { openOutput } from './output.js'
 import { pump } from './pump.js'
 import { OUTPUT_OPTION, SCAN_OPTIONS as S, planScan, scanOptions } from './scan-options.js'
@@ -43,6 +43,7 @@ export const spec: CliSpec = {
     { long: 'path', arg: 'DIR', doc: 'take no snapshot: scan DIR live (warns that the view is not consistent)' },
     { long: 'post', arg: 'CMD', doc: 'run CMD right after the snapshot is taken (unlock what --pre locked)' },
     { long: 'pre', arg: 'CMD', doc: 'run CMD before the snapshot (flush, lock); if it fails nothing is taken' },
+    S.quiet,
     { long: 'recursive', doc: 'with --zfs: snapshot the child datasets too, atomically' },
     { long: 'set', arg: 'NAME', doc: 'backup set named in the snapshot names (default: default)' },
     { long: 'snapshot-size', arg: 'SIZE', doc: 'with --lvm: space for changes while the snapshot exists (e.g. 2G, 20%ORIGIN)' },
@@ -144,6 +145,7 @@ async function cleanup(provider: Provider, set: string, io: Io): Promise<number>
 export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal): Promise<number> {
   if (args.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(args[0])}`, 'the source is an option: --zfs, --btrfs, --lvm or --path')
   const plan = validate(opts)
+  if (opts.quiet) io = quietIo(io)
   const host: SnapHost = { run: systemRunner(io.env), tmpdir: tmpdir(), mounts: procMounts }
   const provider = makeProvider(opts, host)
   if (opts.cleanup) return cleanup(provider, plan.set, io)

@@ -37,3 +37,8 @@ export function makeIo(name: string, proc: NodeJS.Process, redact: (s: string) =
     warnings: () => count,
   }
 }
+
+/** `io` for -q/--quiet: notices go nowhere; warnings (counted, exit 3) and errors still print. Cron mails nothing on success. */
+export function quietIo(io: Io): Io {
+  return { ...io, notice: () => undefined }
+}

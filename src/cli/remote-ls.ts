@@ -5,7 +5,7 @@
 // base full is not stored whole beside it cannot be restored: it is marked.
 import { InputError } from '../errors.js'
 import { checkHeader } from '../crypto/opener.js'
-import { type Backup, catalog, isoTime } from '../transport/names.js'
+import { type Backup, catalog, indexOf, isoTime } from '../transport/names.js'
 import { peekHeader } from '../transport/peek.js'
 import { holdsFull } from '../transport/put.js'
 import { type Transport } from '../transport/transport.js'
@@ -28,13 +28,18 @@ export async function listRemote(url: string, opts: Values, io: Io, signal: Abor
       if (!b.complete && !opts.all) continue
       const baseMissing = b.base !== undefined && !holdsFull(c, b.base)
       if (baseMissing && b.complete) orphans++
+      // A full's index object is a flag of that full, not a row: only a complete one counts.
+      const index = b.kind === 'full' ? indexOf(c, b) : undefined
+      const indexed = index?.complete === true
       const row: Record<string, unknown> = {
         name: b.name, id: b.id, set: b.set, kind: b.kind, time: isoTime(b.time), base: b.base ?? null, size: b.size,
         volumes: b.count, complete: b.complete, base_missing: baseMissing,
         // Which volumes are there: one without its first is a removal that was cut (bt-rm removes it first).
         stored: b.volumes.length, first_volume: /\.0*1-of-\d+\.sealed$/.test(b.volumes[0]?.name ?? ''),
+        ...(b.kind === 'full' ? { index: indexed, index_name: indexed ? index!.name : null } : {}),
       }
-      const status = !b.complete ? 'INCOMPLETE' : baseMissing ? 'BASE-MISSING' : 'complete'
+      // The flag rides on the status word, so the columns stay where scripts expect them.
+      const status = !b.complete ? 'INCOMPLETE' : baseMissing ? 'BASE-MISSING' : indexed ? 'complete+index' : 'complete'
       const cols = [row.time, row.set, row.kind, row.id, row.base ?? '-', String(row.size), `${b.volumes.length}/${b.count}`, status]
       if (tx.retention) {
         // A store with Object Lock (s3://): the lock of the first volume; bt-put sets the same on every one.
@@ -57,12 +62,19 @@ export async function listRemote(url: string, opts: Values, io: Io, signal: Abor
         'an object was renamed or replaced in storage, or signed by another host; do not trust it')
     }
     if (opts.all) {
+      // Index objects whose full is gone, or that are incomplete: leftovers a prune or a cut upload left.
+      for (const x of c.indexes) {
+        const full = c.backups.some((b) => b.kind === 'full' && b.set === x.set && b.id === x.id && b.complete)
+        if (x.complete && full) continue
+        await writeLine(io.stdout, opts.json ? JSON.stringify({ index_object: x.name, id: x.id, set: x.set, size: x.size, complete: x.complete, full })
+          : `index-object\t${x.size}\t${x.complete ? 'complete' : 'INCOMPLETE'}\t${full ? 'full-stored' : 'NO-FULL'}\t${showName(x.name)}`)
+      }
       for (const o of c.temporaries) {
         await writeLine(io.stdout, opts.json ? JSON.stringify({ temporary: o.name, size: o.size, mtime: o.mtime?.toISOString() ?? null }) : `temporary\t${o.size}\t${o.mtime?.toISOString() ?? '-'}\t${showName(o.name)}`)
       }
     }
     if (verify.length) io.notice('checked each backup\'s sealed header and its signature, not its contents: bt-get --verify checks every byte')
-    if (c.backups.length === 0 && c.temporaries.length === 0) {
+    if (c.backups.length === 0 && c.indexes.length === 0 && c.temporaries.length === 0) {
       // `bt-ls DIR` of a source tree or of a folder of stream files: an empty listing alone would puzzle.
       io.notice(`no backups are stored in ${tx.display}${c.others.length ? ` (it holds ${c.others.length} other file${c.others.length === 1 ? '' : 's'})` : ''}; ` +
         'to list a stream, name its file (bt-ls FILE) or pipe it in')
@@ -71,7 +83,7 @@ export async function listRemote(url: string, opts: Values, io: Io, signal: Abor
       io.notice(`${orphans} differential${orphans === 1 ? '' : 's'} listed as BASE-MISSING: ${orphans === 1 ? 'its' : 'their'} base full is not stored whole here, ` +
         'so restoring ' + (orphans === 1 ? 'it' : 'them') + ' is impossible')
     }
-    const hidden = c.backups.filter((b) => !b.complete).length + c.temporaries.length
+    const hidden = c.backups.filter((b) => !b.complete).length + c.temporaries.length + c.indexes.filter((x) => !x.complete).length
     if (hidden && !opts.all) io.notice(`${hidden} incomplete upload${hidden === 1 ? '' : 's'} not listed (see --all)`)
   } finally {
     await tx.close()

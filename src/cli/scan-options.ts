@@ -11,6 +11,7 @@ import { Excluder, patternsFromText } from '../scan/exclude.js'
 import { loadIdMaps } from '../scan/ids.js'
 import { BufferPool } from '../scan/pool.js'
 import { type ScanOptions } from '../scan/scan.js'
+import { requireStateDir } from '../state/dir.js'
 import { type Lock, lockState } from '../state/lock.js'
 import { openIndex, readPending, readState } from '../state/store.js'
 import { PRODUCER } from '../version.js'
@@ -23,6 +24,7 @@ export const SCAN_OPTIONS = {
   excludeFrom: { long: 'exclude-from', arg: 'FILE', repeat: true, doc: 'read exclude patterns from FILE, one per line' },
   host: { long: 'host', arg: 'NAME', doc: 'host name recorded in the header (default: this host)' },
   oneFileSystem: { long: 'one-file-system', short: 'x', doc: 'do not descend into directories on other filesystems' },
+  quiet: { long: 'quiet', short: 'q', doc: 'print no notices (skipped sockets, a first full scan); warnings and errors still' },
   state: { long: 'state', short: 's', arg: 'DIR', doc: 'quick-check files against the full index in DIR (shared with bt-delta; default: $BT_STATE)' },
   /** Each tool says what its default source is. */
   source: (byDefault: string): OptionSpec => ({ long: 'source', arg: 'LABEL', doc: `source recorded in the header (default: ${byDefault})` }),
@@ -55,6 +57,8 @@ export function planScan(opts: Values, io: Io, tool = 'bt-scan'): ScanPlan {
     }
   }
   const stateDir = (opts.state as string | undefined) ?? io.env.BT_STATE
+  // A missing directory is a mistyped path, not a first run: an empty one is a first run.
+  if (stateDir) requireStateDir(stateDir)
   // Taken before the index is read: bt-delta and bt-put remove an old index only while no scan holds this.
   const lock = stateDir ? lockState(stateDir, 'scan.lock', { tool, pid: io.pid }) : undefined
   let state: ScanPlan['state']

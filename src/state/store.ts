@@ -171,8 +171,15 @@ export class Generation {
    * Makes the generation `link`: "pending" for a full just made (bt-delta
    * --full, --auto), "current" for one known to be stored (--rebuild-from).
    */
-  commit(info: Omit<FullInfo, 'index' | 'entries'>, link: Link, who: { tool: string; pid: number }): FullInfo {
+  commit(info: Omit<FullInfo, 'index' | 'entries'>, link: Link, who: { tool: string; pid: number }, expect?: Pick<FullInfo, 'index' | 'entries'>): FullInfo {
     const full: FullInfo = { ...info, index: this.writer.close(), entries: this.writer.count }
+    // A generation rebuilt from an index object must be the one that was stored, to the digest.
+    if (expect && (expect.index !== full.index || expect.entries !== full.entries)) {
+      this.abort()
+      throw new BtError('BT_INDEX_MISMATCH', EXIT.BAD_INPUT, `the index of full ${full.id} does not match its full.json: ` +
+        `${full.entries} entries with digest ${full.index.slice(0, 16)}…, where full.json says ${expect.entries} with ${expect.index.slice(0, 16)}…`,
+      ['the index object was made by a faulty writer; rebuild from the full itself (bt-delta --rebuild-from FULL, with the admin key), or make a new full'])
+    }
     // A fresh name even when the same full is indexed again: a link never points at nothing.
     const name = `gen-${this.fullId}-${randomBytes(4).toString('hex')}`
     try {

@@ -46,7 +46,10 @@ export function selectBackup(backups: Backup[], selector: string, set?: string):
 }
 
 export async function getArchive(tx: Transport, selector: string, into: Writable, o: GetOptions): Promise<{ backup: Backup; header: SealHeader; bytes: number }> {
-  const backup = selectBackup(catalog(await tx.list()).backups, selector, o.set)
+  const c = catalog(await tx.list())
+  // An index object is fetched only by its own name: never as "latest", never by the id it shares with its full.
+  const index = c.indexes.find((b) => b.name === selector || b.volumes.some((v) => v.name === selector))
+  const backup = index ? selectBackup([index], selector) : selectBackup(c.backups, selector, o.set)
   const check = new ParallelCheck(o.verify)
   try {
     return await fetchVolumes()

@@ -4,6 +4,11 @@
 // complete exactly when all N of them exist. Everything a listing shows comes
 // from the name, so there is no index file that two runs, or a crash halfway,
 // could leave inconsistent. Uploads in flight are .bt-tmp.RUN.VVVV objects.
+// An object of kind "index" (SET_TIME_index_ID, the set, time and id of its
+// full) is not a backup: it holds the full's index for rebuilding a lost state
+// directory (bt-put --index-key), so the catalog keeps it apart, in `indexes`,
+// where no "latest backup" or id lookup can pick it. It belongs to the full
+// with the same set and id, and goes when that full goes.
 import { type RemoteObject } from './transport.js'
 
 export interface BackupName {
@@ -62,8 +67,14 @@ export interface Backup extends BackupName {
   mtime?: Date
 }
 
+/** The kind of the objects that hold a full's index (index-export.ts). */
+export const INDEX_KIND = 'index'
+
 export interface Catalog {
+  /** Everything but index objects. */
   backups: Backup[]
+  /** Index objects, each paired with the full of the same set and id (indexOf). */
+  indexes: Backup[]
   /** Upload temporaries (.bt-tmp.*): in flight, or left by a crash. */
   temporaries: RemoteObject[]
   /** Objects that are not backtory's. */
@@ -105,5 +116,10 @@ export function catalog(objects: RemoteObject[]): Catalog {
     })
   }
   backups.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-  return { backups, temporaries, others }
+  return { backups: backups.filter((b) => b.kind !== INDEX_KIND), indexes: backups.filter((b) => b.kind === INDEX_KIND), temporaries, others }
+}
+
+/** The index object of `full` in `c` (complete or not), if any: same set, same id. */
+export function indexOf(c: Catalog, full: BackupName): Backup | undefined {
+  return c.indexes.find((x) => x.set === full.set && x.id === full.id)
 }

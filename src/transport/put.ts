@@ -60,7 +60,7 @@ export async function removeStale(tx: Transport, staleMs: number, now: number, t
   const old = (d: Date | undefined) => d !== undefined && now - d.getTime() > staleMs
   const doomed = [
     ...c.temporaries.filter((o) => old(o.mtime)).map((o) => o.name),
-    ...c.backups.filter((b) => !b.complete && old(b.mtime)).flatMap((b) => b.volumes.map((v) => v.name)),
+    ...[...c.backups, ...c.indexes].filter((b) => !b.complete && old(b.mtime)).flatMap((b) => b.volumes.map((v) => v.name)),
   ]
   const removed: string[] = []
   for (const name of doomed) {
@@ -145,7 +145,7 @@ export async function putArchive(input: AsyncIterable<Buffer>, tx: Transport, o:
     const names = temps.map((_, i) => volumeName(name, i + 1, temps.length))
     // The same archive may already be there, whole or in part, in volumes of another size.
     const held = catalog(await tx.list())
-    const same = held.backups.find((b) => b.name === name)
+    const same = [...held.backups, ...held.indexes].find((b) => b.name === name)
     if (same) throw new RemoteError('BT_REMOTE_EXISTS', `backup ${name} is already stored in ${tx.display} (${same.volumes.length} of ${same.count} volumes)`)
     await checkBase(tx, header, held)
     for (let i = 0; i < temps.length; i++) {

@@ -119,7 +119,7 @@ t.test('bt-delta without bt-scan --state does the quick check itself', async (t)
 })
 
 t.test('--auto makes a full first, then differentials; --rebuild-from restores a lost state', async (t) => {
-  const dir = t.testdir({ src: { a: 'hello' } })
+  const dir = t.testdir({ src: { a: 'hello' }, state: {} })
   const S = `${dir}/state`
   const first = sh(`bt-scan.js --state "${S}" "${dir}/src" | bt-delta.js --auto --state "${S}" > "${dir}/1.bt"`)
   ok(t, first, 'first run')
@@ -193,7 +193,7 @@ t.test('wrong base, missing base file, corrupt delta: exit 4, nothing modified',
 })
 
 t.test('bt-delta refuses what it cannot do', async (t) => {
-  const dir = t.testdir({ src: { a: 'x' } })
+  const dir = t.testdir({ src: { a: 'x' }, empty: {} })
   const noIndex = sh(`bt-scan.js "${dir}/src" | bt-delta.js --state "${dir}/empty" > /dev/null`)
   t.equal(noIndex.code, 1)
   t.match(noIndex.stderr, /holds no full index/)

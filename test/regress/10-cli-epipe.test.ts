@@ -19,7 +19,7 @@ function tree(dir: string): void {
 }
 
 t.test('every tool that writes standard output: a dead reader is a quiet 141', async (t) => {
-  const dir = t.testdir({ src: {}, store: {} })
+  const dir = t.testdir({ src: {}, store: {}, st: {} })
   tree(dir)
   const k = sh(`bt-keygen.js --out "${dir}/admin" && bt-keygen.js --type ed25519 --out "${dir}/host" && ` +
     `bt-scan.js "${dir}/src" > "${dir}/s.bt" && bt-seal.js --to "${dir}/admin.pub" --sign "${dir}/host.key" < "${dir}/s.bt" > "${dir}/s.bts" && ` +

@@ -96,7 +96,7 @@ t.test('bt-ls --json keeps such names exact; the text listing never prints the r
 })
 
 t.test('a differential over Latin-1 names: changed, new and deleted files restore exactly', async (t) => {
-  const dir = t.testdir({})
+  const dir = t.testdir({ state: {} })
   const src = `${dir}/src`
   const S = `${dir}/state`
   latin1Tree(src)

@@ -43,7 +43,7 @@ const killed = (c: ChildProcess) => new Promise((r) => {
 })
 
 t.test('two pipelines on one state directory: the second is refused and names the first', async (t) => {
-  const dir = t.testdir({ src: { a: 'alpha\n' } })
+  const dir = t.testdir({ src: { a: 'alpha\n' }, state: {} })
   const S = `${dir}/state`
   t.equal(sh(`bt-scan.js --state "${S}" "${dir}/src" | bt-delta.js --auto --state "${S}" > /dev/null && bt-delta.js -q --state "${S}" --confirm`).code, 0, 'a stored full')
   writeFileSync(`${dir}/src/big`, noise(8 << 20, 1))
@@ -72,7 +72,7 @@ t.test('two pipelines on one state directory: the second is refused and names th
 })
 
 t.test('a lock held by a killed run never blocks', async (t) => {
-  const dir = t.testdir({ src: { a: 'alpha\n' } })
+  const dir = t.testdir({ src: { a: 'alpha\n' }, state: {} })
   const S = `${dir}/state`
   writeFileSync(`${dir}/src/big`, noise(8 << 20, 2))
   const scan = await holder('bt-scan', ['--state', S, `${dir}/src`], `${S}/scan.lock`)

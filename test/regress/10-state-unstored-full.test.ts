@@ -32,7 +32,7 @@ function noise(n: number, seed: number): Buffer {
 const kindOf = (name: string) => /_(full|diff)_/.exec(name)?.[1]
 
 t.test('a store too small for the full: the next night makes a full, never a differential against it', { skip: !isRoot() && 'needs root to mount a tmpfs' }, async (t) => {
-  const dir = t.testdir({ src: { small: 'one\n' } })
+  const dir = t.testdir({ src: { small: 'one\n' }, state: {} })
   writeFileSync(`${dir}/src/big`, noise(3 << 20, 1))
   const S = `${dir}/state`
   const mnt = `${dir}/mnt`
@@ -89,7 +89,7 @@ async function nights(t: Test, dir: string, S: string, mnt: string): Promise<voi
 }
 
 t.test('bt-put killed during a full: the next run makes a full', async (t) => {
-  const dir = t.testdir({ src: { a: 'alpha\n' } })
+  const dir = t.testdir({ src: { a: 'alpha\n' }, state: {} })
   writeFileSync(`${dir}/src/big`, noise(2 << 20, 2))
   const S = `${dir}/state`
   const store = `${dir}/store`
@@ -149,7 +149,7 @@ t.test('the explicit flow: --full, then a differential only once the full is con
 })
 
 t.test('--auto with a confirmed full and a newer unconfirmed one: a differential against the confirmed one', async (t) => {
-  const dir = t.testdir({ src: { a: 'alpha\n' } })
+  const dir = t.testdir({ src: { a: 'alpha\n' }, state: {} })
   const S = `${dir}/state`
   const store = `${dir}/store`
   t.equal(sh(nightly(`${dir}/src`, S, store)).code, 0)
@@ -236,7 +236,7 @@ t.test('the refusal is the transport-independent engine\'s: through the Transpor
 t.test('over sftp:// too: a real server, the same refusal and the same confirmation', { skip: sshdMissing() }, async (t) => {
   const srv = await startSshd()
   t.teardown(() => srv.stop())
-  const dir = t.testdir({ src: { a: 'alpha\n' } })
+  const dir = t.testdir({ src: { a: 'alpha\n' }, state: {} })
   writeFileSync(`${dir}/id`, srv.identity, { mode: 0o600 })
   const d = srv.dir('orphan')
   const url = `sftp://${srv.user}@127.0.0.1:${srv.port}${d.dir}`
