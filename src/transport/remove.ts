@@ -32,12 +32,13 @@ export interface PlanOptions {
 export const VOLUME_SUFFIX = /\.\d{4,}-of-\d{4,}\.sealed$/
 
 export function isBackupName(name: string): boolean {
-  return catalog([{ name: volumeName(name, 1, 1), size: 0 }]).backups.length === 1
+  const c = catalog([{ name: volumeName(name, 1, 1), size: 0 }])
+  return c.backups.length + c.indexes.length === 1
 }
 
 /** A full's index objects (kind "index", stored beside it): they go with it. */
 function indexesOf(c: Catalog, full: Backup): Backup[] {
-  return c.backups.filter((b) => b.kind === 'index' && b.set === full.set && (b.id === full.id || b.base === full.id))
+  return c.indexes.filter((b) => b.set === full.set && (b.id === full.id || b.base === full.id))
 }
 
 export class BaseInUseError extends BtError {
@@ -51,7 +52,8 @@ export class BaseInUseError extends BtError {
 
 /** What removing `names` from the store listed in `c` means, checked whole before anything is removed. */
 export function planRemoval(c: Catalog, names: string[], o: PlanOptions): RemovalPlan {
-  const byName = new Map(c.backups.map((b) => [b.name, b]))
+  // The catalog keeps index objects apart; an index object may be named on its own too.
+  const byName = new Map([...c.backups, ...c.indexes].map((b) => [b.name, b]))
   const bad = names.filter((n) => !isBackupName(n))
   if (bad.length) {
     const volume = bad.find((n) => VOLUME_SUFFIX.test(n))

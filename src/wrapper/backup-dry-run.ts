@@ -19,7 +19,9 @@ export async function dryRun(set: SetConfig, d: DefaultSet | undefined, ctx: Lis
     if (storeMissing) lines.push(`mkdir -p ${shQuote(`${d.home}/store`)}`)
     for (const k of d.missingKeys) lines.push(render([{ tool: 'bt-keygen', args: keygenArgs(k) }]))
   }
-  const plan = await planBackup(set, ctx, { storeMayBeMissing: storeMissing })
+  const plan = await planBackup(set, ctx, { storeMayBeMissing: storeMissing, dryRun: true })
+  // bt-put --state needs the state directory; the run makes it.
+  if (!existsSync(set.state)) lines.push(`mkdir -p ${shQuote(set.state)}`)
   const kind = plan.decision.kind
   lines.unshift(`# backtory backup ${set.name}: a ${kind === 'full' ? `full, because ${plan.decision.why}` : `differential against full ${plan.decision.base!.id}`}`)
   const acts = (k: string) => set.actions.filter((a) => a.kind === k).map((a) => `# ${k} (the wrapper runs it ${

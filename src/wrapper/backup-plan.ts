@@ -7,7 +7,8 @@ import { BtError } from '../errors.js'
 import { readPending, readState } from '../state/store.js'
 import { listStore, type ListContext, type StoredBackup } from './catalog.js'
 import { type CurrentFull, type Decision, decide } from './policy.js'
-import { recoverState } from './recover-state.js'
+import { rebuildStages, recoverState } from './recover-state.js'
+import { render } from './pipeline.js'
 import { type SetConfig } from './set.js'
 
 export interface Plan {
@@ -44,17 +45,19 @@ async function listing(set: SetConfig, ctx: ListContext, needed: boolean): Promi
   }
 }
 
-export async function planBackup(set: SetConfig, ctx: ListContext, opts: { storeMayBeMissing?: boolean } = {}): Promise<Plan> {
+export async function planBackup(set: SetConfig, ctx: ListContext, opts: { storeMayBeMissing?: boolean; dryRun?: boolean } = {}): Promise<Plan> {
   let c = current(set.state)
   const stored = opts.storeMayBeMissing ? [] : await listing(set, ctx, c.full !== undefined)
   if (!c.full) {
     const fulls = stored.filter((b) => b.kind === 'full' && b.complete)
     const newest = fulls[fulls.length - 1]
-    if (newest && await recoverState(set, stored, { env: ctx.env, signal: ctx.signal })) c = current(set.state)
+    if (newest && opts.dryRun && newest.indexName !== undefined) {
+      c.why = `the state ${set.state} holds no confirmed full; a real run first rebuilds it from ${newest.indexName}: ${render(rebuildStages(set, newest as StoredBackup & { indexName: string }))}`
+    } else if (newest && !opts.dryRun && await recoverState(set, stored, { env: ctx.env, signal: ctx.signal, stderr: ctx.stderr })) c = current(set.state)
     else if (newest && c.why === undefined) {
       c.why = existsSync(set.state)
-        ? `the state ${set.state} holds no confirmed full, though the store holds full ${newest.id} (no rebuild from the store yet)`
-        : `the state directory ${set.state} is missing, though the store holds full ${newest.id} (no rebuild from the store yet)`
+        ? `the state ${set.state} holds no confirmed full, though the store holds full ${newest.id} and no index object beside it to rebuild it from`
+        : `the state directory ${set.state} is missing, though the store holds full ${newest.id} and no index object beside it to rebuild it from`
     }
   }
   return { decision: decide({ now: new Date(), current: c.full, noCurrentWhy: c.why, stored, policy: set.full }), stored }

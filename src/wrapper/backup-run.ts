@@ -12,6 +12,7 @@ import { putPrintsName, backupStages } from './backup-stages.js'
 import { planBackup } from './backup-plan.js'
 import { listStore, type StoredBackup } from './catalog.js'
 import { runPipeline } from './pipeline.js'
+import { mkdirs } from '../sys/mkdirs.js'
 import { type RunReport } from './summary.js'
 import { type SetConfig } from './set.js'
 
@@ -65,6 +66,8 @@ export async function runBackup(set: SetConfig, ctx: RunContext): Promise<RunRep
       r.kind = plan.decision.kind
       r.why = plan.decision.why
       if (r.why) ctx.log.add(`backtory backup: making a full: ${r.why}\n`)
+      // The set's own state directory (backtory.conf(5) state): bt-put --state refuses a missing one.
+      mkdirs(set.state, 0o700)
       const p = await runPipeline(backupStages(set, r.kind), { env: ctx.env, stderr: ctx.log, signal: ctx.signal })
       const put = p.stages[p.stages.length - 1]!
       if (p.code !== EXIT.OK) fail(p.code, `${p.failed} exited ${p.code}`)

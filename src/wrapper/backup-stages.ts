@@ -50,7 +50,8 @@ export function backupStages(set: SetConfig, kind: Kind): Stage[] {
     },
     {
       tool: 'bt-put',
-      args: [...quiet(putSpec), '--state', set.state, ...(set.volumeSize ? ['--volume-size', set.volumeSize] : []), ...storeArgs(set.store),
+      // --index-key: the full's index stored beside it, so a lost state is rebuilt with the host's key alone.
+      args: [...quiet(putSpec), '--state', set.state, '--index-key', set.signKey, ...(set.volumeSize ? ['--volume-size', set.volumeSize] : []), ...storeArgs(set.store),
         set.store.url],
     },
   ]

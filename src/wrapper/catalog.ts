@@ -20,6 +20,8 @@ export interface StoredBackup {
   complete: boolean
   /** A differential whose full is not stored whole beside it: it cannot be restored. */
   baseMissing: boolean
+  /** A full's index object (bt-put --index-key), stored whole beside it: what a lost state is rebuilt from. */
+  indexName?: string
   /** Volumes present (bt-ls --all lists incomplete backups too). */
   stored: number
   /** Whether volume 0001 is present: bt-rm removes it first, so one without it is a removal that was cut. */
@@ -37,6 +39,7 @@ export function parseListing(text: string): StoredBackup[] {
       name: r.name, set: String(r.set), kind: String(r.kind), id: String(r.id), base: (r.base as string | null) ?? null,
       time: new Date(r.time), size: Number(r.size), volumes: Number(r.volumes), complete: r.complete === true,
       baseMissing: r.base_missing === true,
+      ...(typeof r.index_name === 'string' && r.index === true ? { indexName: r.index_name } : {}),
       stored: typeof r.stored === 'number' ? r.stored : Number(r.volumes), firstVolume: r.first_volume !== false,
     })
   }

@@ -156,15 +156,30 @@ t.test('finally sees BT_STATUS of the stored result', async (t) => {
   t.equal(readFileSync(out, 'utf8'), 'finally 1  \n', 'a failed pre: no backup, finally still runs')
 })
 
-t.test('a lost state directory: a full, saying why', async (t) => {
+t.test('a lost state directory: rebuilt from the index object beside the full, with the host key only', async (t) => {
   const s = setup(t)
   t.equal((await backtory(s, ['backup', 'www'])).code, 0)
+  const stored = readdirSync(s.store.replace(/^file:\/\//, ''))
+  t.equal(stored.filter((n) => n.includes('_index_')).length, 1, 'the full\'s index object is stored beside it')
+  rmSync(`${s.data}/www/state`, { recursive: true })
+  writeFileSync(`${s.src}/after-loss`, 'new\n')
+  const r = await backtory(s, ['backup', '--json', 'www'])
+  t.equal(r.code, 0, r.stderr)
+  t.ok(existsSync(`${s.data}/www/state/current`), 'the state holds a confirmed full again')
+  t.equal(JSON.parse(r.stdout.toString()).kind, 'diff', 'a differential against the stored full, not a new full')
+})
+
+t.test('a lost state directory and no index object: a full, saying why', async (t) => {
+  const s = setup(t)
+  t.equal((await backtory(s, ['backup', 'www'])).code, 0)
+  const dir = s.store.replace(/^file:\/\//, '')
+  for (const n of readdirSync(dir).filter((n) => n.includes('_index_'))) rmSync(`${dir}/${n}`)
   rmSync(`${s.data}/www/state`, { recursive: true })
   const r = await backtory(s, ['backup', '--json', 'www'])
   t.equal(r.code, 0, r.stderr)
   const j = JSON.parse(r.stdout.toString())
   t.equal(j.kind, 'full')
-  t.match(j.why_full, /the state directory \S+ is missing, though the store holds full /)
+  t.match(j.why_full, /the state directory \S+ is missing, though the store holds full \S+ and no index object beside it to rebuild it from/)
 })
 
 t.test('a config error names file and line; no backup is tried', async (t) => {

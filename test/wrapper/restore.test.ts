@@ -103,7 +103,8 @@ t.test('a subset from a full', async (t) => {
   t.equal(r.code, 0, r.stderr)
   t.equal(readFileSync(`${to}/etc/nginx/nginx.conf`, 'utf8'), 'worker_processes 8;\n')
   t.equal(readFileSync(`${to}/sub/c-renamed.txt`, 'utf8'), 'charlie\n')
-  t.same(readdirSync(to).sort(), ['etc', 'sub'], 'only the paths asked for')
+  // bt-restore's marker records the subset the directory holds.
+  t.same(readdirSync(to).filter((n) => n !== '.backtory-restore.json').sort(), ['etc', 'sub'], 'only the paths asked for')
 })
 
 t.test('a subset from a full and a differential', async (t) => {
