@@ -87,6 +87,21 @@ if (why !== undefined) {
     t.equal(sh(`node ${BIN}/bt-ls.js s3://plain/other/`, env).stdout, '', 'and nothing was stored')
   })
 
+  await t.test('bt-rm: a locked backup stays and says until when; an unlocked one goes', async (t) => {
+    const name = JSON.parse(sh(`node ${BIN}/bt-ls.js --json s3://worm/www/`, env).stdout.split('\n')[0]!).name as string
+    const rm = sh(`node ${BIN}/bt-rm.js s3://worm/www/ ${name}`, env)
+    t.equal(rm.code, 3, 'partial: the store refused what retention holds')
+    t.match(rm.stderr, /locked until \d{4}-\d\d-\d\dT/, 'the reason, with the date')
+    const still = JSON.parse(sh(`node ${BIN}/bt-ls.js --json s3://worm/www/`, env).stdout.split('\n')[0]!) as Record<string, unknown>
+    t.equal(still.name, name)
+    t.equal(still.complete, true, 'still listed complete: no volume went')
+    const plain = JSON.parse(sh(`node ${BIN}/bt-ls.js --json s3://plain/www/`, env).stdout.split('\n')[0]!).name as string
+    const gone = sh(`node ${BIN}/bt-rm.js s3://plain/www/${plain}`, env)
+    t.equal(gone.code, 0, gone.stderr)
+    t.equal(gone.stdout.trim(), plain, 'prints the removed name')
+    t.equal(sh(`node ${BIN}/bt-ls.js --json s3://plain/www/`, env).stdout, '', 'nothing left')
+  })
+
   await t.test('usage errors', async (t) => {
     const cases: [string, RegExp][] = [
       [`node ${BIN}/bt-put.js --retain 3 "${dir}/store" < "${dir}/a.bts"`, /has no object lock/],

@@ -24,13 +24,14 @@
 // New flags and lines in documented pipelines need nothing here: they run as written.
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs'
+import { mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs'
 import { BIN, ROOT } from '../helpers.js'
 
 interface Example { source: string; text: string }
 
 const SKIP: Array<{ source: string; match: string; why: string }> = [
   { source: 'README.md', match: 'npm ci', why: 'installs the project and runs the whole test suite' },
+  { source: 'README.md', match: "--at '2026-11-20 03:00'", why: 'points in time before the sandbox store\'s backups' },
   { source: 'bt-keygen.1', match: 'scp ', why: 'needs a remote host (scp, ssh)' },
   { source: 'bt-put.1', match: 'ssh-keyscan', why: 'needs a real SFTP server\'s host key' },
   { source: 'bt-put.1', match: '15 3 * * *', why: 'a crontab line, not a command' },
@@ -45,6 +46,7 @@ const SKIP: Array<{ source: string; match: string; why: string }> = [
   { source: 'bt-snap.1', match: '--lvm', why: 'LVM needs the kernel\'s device-mapper, which this test machine lacks' },
   { source: 'bt-snap.1', match: '--cleanup --zfs', why: 'needs a ZFS pool (the zfs-fuse tests in test/snap cover it)' },
   { source: 'backtory-prune.1', match: 'keep-daily = 7', why: 'lines of a config file, not commands' },
+  { source: 'backtory.conf.5', match: 'source = zfs:tank/www', why: 'the lines of a config file, not commands (test/unit/wrapper/config.test.ts parses such a file)' },
   { source: 'backtory-prune.1', match: 'backtory prune', why: 'needs a set\'s config and keys (test/wrapper/prune.test.ts prunes a month of real backups)' },
   { source: 'backtory-restore.1', match: "--at '2026-11-20 03:00'", why: 'a point in time before the sandbox store\'s only backup' },
   { source: 'backtory-restore.1', match: '--at 1d', why: 'a point in time before the sandbox store\'s only backup' },
@@ -69,6 +71,9 @@ function rewrites(T: string): Array<[RegExp, string]> {
   ]
 }
 
+/** The fixed test keys (test/fixtures/keys): made once, so each page's sandbox does not spend seconds on RSA key generation. */
+const FIXTURE_KEYS = `${ROOT}test/fixtures/keys`
+
 const PRELUDE = (T: string) => `
 mkdir -p ${T}/srv/www/uploads ${T}/srv/www/cache ${T}/sys/etc/nginx ${T}/sys/etc/ssh ${T}/keys ${T}/newkeys ${T}/state \\
   ${T}/backup ${T}/tmp ${T}/mnt/snap ${T}/mnt/usb/backtory ${T}/mnt/backup/www ${T}/mnt/target ${T}/root ${T}/home ${T}/var-backups ${T}/store
@@ -78,8 +83,8 @@ echo web1 > ${T}/sys/etc/hostname; echo 'root:x:0:0::/root:/bin/sh' > ${T}/sys/e
 echo 'worker_processes 1;' > ${T}/sys/etc/nginx/nginx.conf; echo 'Port 22' > ${T}/sys/etc/ssh/sshd_config
 ln -s ${T}/sys/etc ${T}/etc
 cp -r ${T}/srv/www ${T}/mnt/snap/www
-bt-keygen --out ${T}/keys/admin >/dev/null 2>&1; bt-keygen --out ${T}/keys/escrow >/dev/null 2>&1
-bt-keygen --type ed25519 --out ${T}/keys/host >/dev/null 2>&1
+cp ${FIXTURE_KEYS}/admin.key ${FIXTURE_KEYS}/admin.pub ${FIXTURE_KEYS}/escrow.key ${FIXTURE_KEYS}/escrow.pub ${FIXTURE_KEYS}/host.key ${FIXTURE_KEYS}/host.pub ${T}/keys/
+chmod 600 ${T}/keys/*.key
 echo 'correct horse' > ${T}/root/pw
 bt-scan ${T}/sys > etc.bt; cp etc.bt root.bt
 bt-scan ${T}/srv/www > www.bt
@@ -184,21 +189,52 @@ t.test('no manual page nests its quotes (such as "(\u20182G, \u2018512M\u2019\u2
   }
 })
 
+/** What every example runs with: the sandbox's tools first, its home, and its /etc/backtory and /var/lib/backtory/ as the rewrites map them. */
+function sandboxEnv(T: string): NodeJS.ProcessEnv {
+  return { ...process.env, PATH: `${T}/.bin:${process.env.PATH}`, HOME: `${T}/home`, BT_STATE: '', BT_CONFIG_DIR: `${T}/etc/backtory`, BT_DATA_DIR: `${T}/state` }
+}
+
+// One sandbox path for the whole file: the prelude runs once (keys, streams, a
+// store, states: some seconds of work), and each page then runs in a fresh
+// copy of it at the same path, since the prelude writes absolute paths.
+const SANDBOX_DIR = `${ROOT}.tap/examples-sandbox-${process.pid}`
+let template: string | undefined
+t.teardown(() => {
+  if (process.env.BT_DOCS_KEEP) return // kept for a look: the last page's sandbox and the template
+  rmSync(SANDBOX_DIR, { recursive: true, force: true })
+  if (template) rmSync(template, { recursive: true, force: true })
+})
+
+function sandbox(): string {
+  const T = SANDBOX_DIR
+  if (template !== undefined) {
+    rmSync(T, { recursive: true, force: true })
+    const c = spawnSync('cp', ['-a', template, T])
+    if (c.status !== 0) throw new Error(`cannot copy the sandbox: ${c.stderr}`)
+    return T
+  }
+  const bin = `${T}/.bin`
+  mkdirSync(bin, { recursive: true })
+  for (const f of readdirSync(BIN)) symlinkSync(`${BIN}/${f}`, `${bin}/${f.replace(/\.js$/, '')}`)
+  for (const [name, body] of Object.entries(STUBS)) {
+    writeFileSync(`${bin}/${name}`, `#!/bin/sh\n${body}\n`)
+    chmodSync(`${bin}/${name}`, 0o755)
+  }
+  mkdirSync(`${T}/work`)
+  const r = spawnSync('bash', ['-c', `set -e -o pipefail\n${PRELUDE(T)}`], { cwd: `${T}/work`, encoding: 'utf8', env: sandboxEnv(T) })
+  if (r.status !== 0) throw new Error(`the sandbox's prelude failed: ${r.stderr.slice(-3000)}`)
+  template = `${T}.template`
+  const c = spawnSync('cp', ['-a', T, template])
+  if (c.status !== 0) throw new Error(`cannot keep the sandbox: ${c.stderr}`)
+  return T
+}
+
 for (const source of [...new Set(toRun.map((e) => e.source))]) {
   if (process.env.BT_DOCS_ONLY && process.env.BT_DOCS_ONLY !== source) continue
   t.test(`the examples of ${source} run as written`, async (t) => {
-    if (process.env.BT_DOCS_KEEP) t.saveFixture = true
-    const T = t.testdir({})
-    const bin = `${T}/.bin`
-    mkdirSync(bin)
-    for (const f of readdirSync(BIN)) symlinkSync(`${BIN}/${f}`, `${bin}/${f.replace(/\.js$/, '')}`)
-    for (const [name, body] of Object.entries(STUBS)) {
-      writeFileSync(`${bin}/${name}`, `#!/bin/sh\n${body}\n`)
-      chmodSync(`${bin}/${name}`, 0o755)
-    }
-    mkdirSync(`${T}/work`)
+    const T = sandbox()
     const examples = toRun.filter((e) => e.source === source)
-    let script = `set -e -o pipefail\n${PRELUDE(T)}\n`
+    let script = 'set -e -o pipefail\n'
     const assigned: string[] = []
     examples.forEach((e, n) => {
       let text = e.text
@@ -210,13 +246,9 @@ for (const source of [...new Set(toRun.map((e) => e.source))]) {
       assigned.push(...text.split('\n').filter((l) => /^([A-Za-z_]\w*=\S+\s*)+$/.test(l)))
     })
     writeFileSync(`${T}/examples.sh`, script)
-    const r = spawnSync('bash', [`${T}/examples.sh`], {
-      cwd: `${T}/work`, encoding: 'utf8', maxBuffer: 1 << 26, timeout: 300_000,
-      // backtory's config and data directories: the sandbox's /etc/backtory and /var/lib/backtory/, as the rewrites map them.
-      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, HOME: `${T}/home`, BT_STATE: '', BT_CONFIG_DIR: `${T}/etc/backtory`, BT_DATA_DIR: `${T}/state` },
-    })
+    const r = spawnSync('bash', [`${T}/examples.sh`], { cwd: `${T}/work`, encoding: 'utf8', maxBuffer: 1 << 26, timeout: 300_000, env: sandboxEnv(T) })
     const failed = /### example (\d+)\n(?![\s\S]*### example)/.exec(r.stderr)
-    const which = failed ? examples[Number(failed[1]) - 1]!.text : 'the prelude'
+    const which = failed ? examples[Number(failed[1]) - 1]!.text : 'none (the first failed)'
     t.equal(r.status, 0, `${source}: the last example reached: ${which}\n${r.stderr.slice(-3000)}`)
   })
 }

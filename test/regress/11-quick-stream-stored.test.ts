@@ -16,7 +16,7 @@ function bash(cmd: string): { code: number | null; stdout: string; stderr: strin
 }
 
 t.test('a quick scan given to bt-delta --full is never stored', async (t) => {
-  const d = t.testdir({ src: { a: 'one\n', b: 'two\n' } })
+  const d = t.testdir({ src: { a: 'one\n', b: 'two\n' }, S: {} })
   const store = `${d}/store`
   mkdirSync(store)
   const keys = bash(`cd ${d} && bt-keygen.js --out admin && bt-keygen.js --type ed25519 --out host`)

@@ -38,15 +38,19 @@ export interface WeekStore {
   conf: string[]
   /** The same for bt-get and bt-ls, as shell words. */
   args: string
+  /** Differentials between the two fulls (default 6: a week). */
+  fullAfter?: number
 }
 
 export async function week(t: Test, s: Sandbox, store: WeekStore): Promise<void> {
   const src = `${s.T}/src`
   mkdirSync(src)
   buildTree(src, { root: isRoot() })
-  writeSet(s, 'www', [`source = ${src}`, `store = ${store.url}`, ...store.conf, 'full-after = 6', 'full-every = 30d', 'volume-size = 1M'])
+  // A full, then full-after differentials, then the next full.
+  const after = store.fullAfter ?? 6
+  writeSet(s, 'www', [`source = ${src}`, `store = ${store.url}`, ...store.conf, `full-after = ${after}`, 'full-every = 30d', 'volume-size = 1M'])
   const kinds: string[] = []
-  for (let day = 0; day <= 7; day++) {
+  for (let day = 0; day <= after + 1; day++) {
     if (day > 0) change(src, day)
     const r = await backtory(s, ['backup', '-q', '--json', 'www'])
     t.equal(r.code, 0, `day ${day}: backup\n${r.stderr}`)
@@ -65,6 +69,6 @@ export async function week(t: Test, s: Sandbox, store: WeekStore): Promise<void>
     t.same(compareTrees(src, target), [], `day ${day}: the restored ${me.kind} equals the day's tree`)
     rmSync(target, { recursive: true, force: true })
   }
-  t.same(kinds, ['full', 'diff', 'diff', 'diff', 'diff', 'diff', 'diff', 'full'], 'a full, six differentials, then a full (full-after = 6)')
+  t.same(kinds, ['full', ...Array<string>(after).fill('diff'), 'full'], `a full, ${after} differentials, then a full (full-after = ${after})`)
   t.same(listing(store.url, store.args, true).filter((x) => !x.complete || x.base_missing), [], 'nothing incomplete, no differential without its base')
 }

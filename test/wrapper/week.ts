@@ -79,6 +79,7 @@ export async function makeWeek(dir: string, url: string, putArgs = '', days = DA
   const S = `${dir}/state`
   mkdirSync(src, { recursive: true })
   mkdirSync(`${dir}/days`, { recursive: true })
+  mkdirSync(S, { recursive: true }) // bt-put --state refuses a missing state directory
   const out: Day[] = []
   for (const [i, day] of DAYS.slice(0, days).entries()) {
     day.change((rel) => `${src}/${rel}`)
