@@ -8,6 +8,7 @@ import { writeLine } from '../cli/write.js'
 import { type StoredBackup } from './catalog.js'
 import { backupsOf, chainOf, isChain } from './chain.js'
 import { listOrigin, originOf, STORE_OPTIONS } from './origin.js'
+import { formatBytes } from './values.js'
 import { localIso } from './when.js'
 
 export const spec: CliSpec = {
@@ -46,21 +47,9 @@ export function listRows(rows: StoredBackup[]): ListRow[] {
   })
 }
 
-/** 1536 → "1.5 KiB": sizes for people; --json has the bytes. */
-export function humanBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB']
-  let v = n
-  let u = 0
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024
-    u++
-  }
-  return u === 0 ? `${n} B` : `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[u]}`
-}
-
 /** One aligned line per backup, under a heading; ids shortened to 8 characters (--id takes a prefix). */
 export function textLines(rows: ListRow[]): string[] {
-  const cells = rows.map((r) => [localIso(new Date(r.time)), r.kind, humanBytes(r.size), r.fetch === null ? '-' : humanBytes(r.fetch),
+  const cells = rows.map((r) => [localIso(new Date(r.time)), r.kind, formatBytes(r.size), r.fetch === null ? '-' : formatBytes(r.fetch),
     r.id.slice(0, 8), r.base === null ? '-' : r.base.slice(0, 8), r.problem === null ? 'ok' : r.problem.toUpperCase()])
   const head = ['TIME', 'KIND', 'SIZE', 'RESTORE', 'ID', 'BASE', 'STATUS']
   const width = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)))
