@@ -56,6 +56,7 @@ t.test('a month of backups pruned by keep rules: a cut prune orphans nothing, ev
   const big = noise(200_000, 11)
   writeFileSync(`${dir}/src/big`, big)
   const S = `${dir}/state`
+  mkdirSync(S, { recursive: true }) // bt-put --state refuses a missing state directory
   const url = `file://${dir}/store`
   const env = { BT_CONFIG_DIR: `${dir}/conf`, BT_DATA_DIR: `${dir}/data` }
   const conf = (keep: string) => `source = ${dir}/src\nstore = ${url}\nrecipient = ${K}/admin.pub\nsign-key = ${K}/host.key\n${keep}`
