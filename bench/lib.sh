@@ -78,3 +78,18 @@ step_rss() {
 	done
 	echo
 }
+
+# BENCH_DIR made absolute and checked to be scratch space outside the repository;
+# sets SETTLED and SETTLE_S (mass_delete, settle), STEPS and RUN for the caller.
+# shellcheck disable=SC2034 # the variables are the caller's
+scratch_dir() {
+	mkdir -p "$BENCH_DIR"
+	BENCH_DIR=$(cd "$BENCH_DIR" && pwd -P)
+	case $BENCH_DIR/ in
+	/ | "$ROOT"/*) die "BENCH_DIR must be a scratch directory outside the repository, not \"$BENCH_DIR\"" ;;
+	esac
+	SETTLED=$BENCH_DIR/last-delete
+	SETTLE_S=${SETTLE_S:-310}
+	STEPS=$BENCH_DIR/steps
+	RUN=$BENCH_DIR/run
+}

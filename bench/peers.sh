@@ -36,17 +36,7 @@ for t in $TOOLS; do
 	*) die "unknown tool \"$t\" in TOOLS" "TOOLS is a list of: backtory restic borg duplicity" ;;
 	esac
 done
-mkdir -p "$BENCH_DIR"
-BENCH_DIR=$(cd "$BENCH_DIR" && pwd -P)
-case $BENCH_DIR/ in
-/ | "$ROOT"/*) die "BENCH_DIR must be a scratch directory outside the repository, not \"$BENCH_DIR\"" ;;
-esac
-# shellcheck disable=SC2034 # read by mass_delete and settle in lib.sh
-SETTLED=$BENCH_DIR/last-delete
-# shellcheck disable=SC2034
-SETTLE_S=${SETTLE_S:-310}
-STEPS=$BENCH_DIR/steps
-RUN=$BENCH_DIR/run
+scratch_dir
 mkdir -p "$STEPS"
 
 # --- the corpus: built once, then copied afresh for each tool ----------------
