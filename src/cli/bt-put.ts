@@ -57,8 +57,6 @@ export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal):
   if (indexKeyFile !== undefined && !stateDir) throw new UsageError('--index-key stores the index that the state directory holds', 'give --state DIR (or set BT_STATE) as well')
   if (opts['key-passphrase-file'] !== undefined && indexKeyFile === undefined) throw new UsageError('--key-passphrase-file is the passphrase of --index-key', 'give --index-key KEY as well')
   const indexKey = indexKeyFile === undefined ? undefined : loadPrivate(indexKeyFile, opts['key-passphrase-file'] as string | undefined)
-  // Before any byte is stored: a mistyped --state would leave the full unconfirmed, and every night would make another.
-  if (stateDir) requireStateDir(stateDir)
   if ((io.stdin as { isTTY?: boolean }).isTTY) throw new UsageError('refusing to read a sealed archive from a terminal', 'pipe bt-seal\'s output into bt-put')
   const retain = retention(opts, parseTarget(args[0]!).scheme, Date.now())
   // -q: the transports' notices (retries, plain FTP) go too; warnings and errors stay.
@@ -72,6 +70,8 @@ export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal):
       retry,
       progress: (bytes, vol) => bar.update(bytes, `volume ${vol}`),
       removedStale: (n) => say(`removed stale ${n}`),
+      // Before any byte is stored: a mistyped --state would leave the full unconfirmed, and every night would make another.
+      beforeStore: stateDir ? () => requireStateDir(stateDir) : undefined,
     }
     const r = await putArchive(openBulkInput(io, undefined, signal), tx, put)
     bar.done()

@@ -34,6 +34,13 @@ export interface PutOptions {
   progress?: (bytes: number, volume: number) => void
   /** Told of each stale leftover as it is removed. */
   removedStale?: (name: string) => void
+  /**
+   * Told of the archive's header before any byte of it is stored; may refuse
+   * by throwing. bt-put checks its --state directory here rather than at
+   * start: in `bt-delta --full --state S | ... | bt-put --state S` the first
+   * full's bt-delta makes S before its first output byte, not before bt-put starts.
+   */
+  beforeStore?: (header: SealHeader) => void | Promise<void>
   signal?: AbortSignal
 }
 
@@ -128,7 +135,10 @@ export async function putArchive(input: AsyncIterable<Buffer>, tx: Transport, o:
   await tx.prepare()
   const removed = await removeStale(tx, o.staleMs, o.now(), o.removedStale)
   const run = randomBytes(6).toString('hex')
-  const feeder = new Feeder(headerFirst(input, (h) => checkBase(tx, h)))
+  const feeder = new Feeder(headerFirst(input, async (h) => {
+    await o.beforeStore?.(h)
+    await checkBase(tx, h)
+  }))
   const check = new ParallelCheck(o.verify)
   const kept = new Window(o.window)
   const temps: string[] = []
