@@ -18,6 +18,7 @@ import { writeLine } from './write.js'
 import { loadPrivate, loadPublic } from './keyfile.js'
 import { requireStateDir } from '../state/dir.js'
 import { rebuildFromIndex } from '../state/index-seal.js'
+import { processAlive as alive } from './alive.js'
 
 export const spec: CliSpec = {
   name: 'bt-delta',
@@ -173,15 +174,6 @@ async function makeDiff(state: State, opts: Parsed['opts'], io: Io, signal: Abor
   return io.warnings() > 0 ? EXIT.PARTIAL : EXIT.OK
 }
 
-/** Whether process `pid` exists (EPERM: it does, as another user's). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 /** bt-delta --confirm [ID]: the pending full is stored whole (bt-put without --state, a copy by hand). */
 async function confirmFull(dir: string, id: string | undefined, io: Io, say: (m: string) => void): Promise<number> {

@@ -15,6 +15,7 @@ import { type Io } from './io.js'
 import { showName } from './escape.js'
 import { frameLine } from './listing.js'
 import { writeLine } from './write.js'
+import { processAlive } from './alive.js'
 
 export const spec: CliSpec = {
   name: 'bt-restore',
@@ -58,14 +59,6 @@ function verboseLine(what: string): string {
   return what.startsWith('deleted ') ? `deleted ${showName(what.slice(8))}` : showName(what)
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM' // alive, someone else's
-  }
-}
 
 /**
  * BT_TEST_PAUSE_COMMIT=N, for tests only: stop for good before commit step N,

@@ -3,7 +3,9 @@
 // holds; on a fresh machine from the store URL and the keys alone. It runs
 // the bt-get | bt-open | bt-restore pipelines an admin would; see
 // backtory-restore(1).
-import { mkdtempSync, rmSync } from 'node:fs'
+import { rmSync } from 'node:fs'
+import { processAlive } from '../cli/alive.js'
+import { makeScratch } from './scratch.js'
 import { EXIT, UsageError } from '../errors.js'
 import { type CliSpec, type Parsed, type Values } from '../cli/args.js'
 import { type Io } from '../cli/io.js'
@@ -71,7 +73,7 @@ export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal):
   const rows = await listOrigin(origin, { env: io.env, stderr: io.stderr, signal })
   const chain = selectChain(rows, pick, origin.set, origin.store.url)
   const dry = Boolean(opts['dry-run'])
-  const baseDir = to === '-' && chain.members.length > 1 && !dry ? mkdtempSync(`${io.env.TMPDIR || '/tmp'}/backtory-restore.`) : '@T@'
+  const baseDir = to === '-' && chain.members.length > 1 && !dry ? makeScratch('restore', { env: io.env, pid: io.pid, uid: io.uid, alive: processAlive }) : '@T@'
   const o: RestoreOptions = {
     to, paths, key, keyPassphraseFile: opts['key-passphrase-file'] as string | undefined, verifyKey: origin.verifyKey, baseDir,
     ownerFlags: [...(opts['no-same-owner'] ? ['--no-same-owner'] : []), ...(opts['numeric-owner'] ? ['--numeric-owner'] : [])],

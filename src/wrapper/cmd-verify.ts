@@ -3,7 +3,9 @@
 // trailer by `bt-get --verify HOST.pub`, which needs no private key, so a
 // monitoring host can run it; --restore-test, with the admin key, restores
 // them into a private temporary directory too. See backtory-verify(1).
-import { mkdtempSync, rmSync } from 'node:fs'
+import { rmSync } from 'node:fs'
+import { processAlive } from '../cli/alive.js'
+import { makeScratch } from './scratch.js'
 import { BtError, EXIT, UsageError } from '../errors.js'
 import { type CliSpec, type Parsed } from '../cli/args.js'
 import { type Io } from '../cli/io.js'
@@ -94,7 +96,7 @@ async function checkBytes(b: StoredBackup, c: Ctx): Promise<number> {
 
 /** Restores the chain into a private temporary directory, removed afterwards whatever happens. */
 async function restoreTest(chain: Chain, key: string, keyPassphraseFile: string | undefined, c: Ctx): Promise<number> {
-  const dir = c.dry ? '"$T"' : mkdtempSync(`${c.io.env.TMPDIR || '/tmp'}/backtory-verify.`)
+  const dir = c.dry ? '"$T"' : makeScratch('verify', { env: c.io.env, pid: c.io.pid, uid: c.io.uid, alive: processAlive })
   const steps = restoreSteps(chain, c.origin, {
     to: c.dry ? '@T@' : `${dir}/tree`, paths: [], key, keyPassphraseFile, verifyKey: c.verifyKey, ownerFlags: ['--no-same-owner'], baseDir: '',
   })
