@@ -10,6 +10,7 @@ import { type ListContext } from './catalog.js'
 import { keygenArgs } from './default-prepare.js'
 import { type DefaultSet } from './default-set.js'
 import { render, shQuote } from './pipeline.js'
+import { recoverScriptStage } from './recovery.js'
 import { type SetConfig } from './set.js'
 
 export async function dryRun(set: SetConfig, d: DefaultSet | undefined, ctx: ListContext): Promise<string> {
@@ -26,6 +27,8 @@ export async function dryRun(set: SetConfig, d: DefaultSet | undefined, ctx: Lis
   lines.unshift(`# backtory backup ${set.name}: a ${kind === 'full' ? `full, because ${plan.decision.why}` : `differential against full ${plan.decision.base!.id}`}`)
   const acts = (k: string) => set.actions.filter((a) => a.kind === k).map((a) => `# ${k} (the wrapper runs it ${
     k === 'pre' ? 'first; if it fails, nothing else' : k === 'post' ? 'once the backup is stored' : 'last, always, with BT_STATUS'}): ${a.command}`)
-  lines.push(...acts('pre'), render(backupStages(set, kind)), ...acts('post'), ...acts('finally'))
+  const recover = recoverScriptStage(set)
+  lines.push(...acts('pre'), render(backupStages(set, kind)), ...(recover ? [`# once the backup is stored:\n${render([recover])}`] : []),
+    ...acts('post'), ...acts('finally'))
   return `${lines.join('\n')}\n`
 }

@@ -12,6 +12,7 @@ import { putPrintsName, backupStages } from './backup-stages.js'
 import { planBackup } from './backup-plan.js'
 import { listStore, type StoredBackup } from './catalog.js'
 import { runPipeline } from './pipeline.js'
+import { recoverScriptStage } from './recovery.js'
 import { mkdirs } from '../sys/mkdirs.js'
 import { type RunReport } from './summary.js'
 import { type SetConfig } from './set.js'
@@ -80,6 +81,12 @@ export async function runBackup(set: SetConfig, ctx: RunContext): Promise<RunRep
       }
     }
     if (r.stored) {
+      const recover = recoverScriptStage(set)
+      if (recover) {
+        const w = await runPipeline([recover], { env: ctx.env, stderr: ctx.log, signal: ctx.signal })
+        // The backup is stored whole all the same: a stale recover.sh is a warning, not a lost night.
+        if (w.code !== EXIT.OK && w.code !== EXIT.PARTIAL) fail(EXIT.PARTIAL, `${set.name} is stored, but bt-mkrecover could not write ${set.recoverScript} (exit ${w.code})`)
+      }
       const post = await actions(set, 'post', { BT_SET: set.name, BT_KIND: r.kind!, BT_NAME: r.name! }, ctx)
       if (post) fail(EXIT.FAILURE, post)
     }

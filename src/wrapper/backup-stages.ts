@@ -11,6 +11,7 @@ import { spec as snapSpec } from '../cli/bt-snap.js'
 import { type CliSpec } from '../cli/args.js'
 import { type Stage } from './pipeline.js'
 import { type SetConfig } from './set.js'
+import { layoutCapture } from './recovery.js'
 import { storeArgs } from './store-args.js'
 
 export type Kind = 'full' | 'diff'
@@ -24,7 +25,7 @@ export const putPrintsName = quiet(putSpec).length === 0
 export function sourceStage(set: SetConfig, kind: Kind): Stage {
   const state = kind === 'diff' ? ['--state', set.state] : []
   const scanOpts = [...set.excludes.flatMap((p) => ['--exclude', p]), ...(set.oneFileSystem ? ['--one-file-system'] : [])]
-  const captures = set.actions.filter((a) => a.kind === 'capture')
+  const captures = [...set.actions.filter((a) => a.kind === 'capture'), ...layoutCapture(set)]
   const src = set.source
   if (src.kind === 'dir' && captures.length === 0) return { tool: 'bt-scan', args: [...state, ...scanOpts, src.path] }
   const provider = src.kind === 'dir' ? ['--path', src.path]

@@ -16,7 +16,7 @@ const REPEATED = new Set(['exclude', 'recipient', 'pre', 'post', 'finally', 'cap
 const KEYS = new Set([...REPEATED, 'name', 'source', 'recursive', 'snapshot-size', 'one-file-system', 'hook-timeout',
   'store', 'store-password-file', 'store-fingerprint', 'store-ca', 'store-identity', 'store-known-hosts',
   'sign-key', 'verify-key', 'state', 'full-every', 'full-after', 'full-share',
-  'keep-fulls', 'keep-within', 'keep-daily', 'keep-weekly', 'keep-monthly', 'volume-size', 'compress', 'metrics'])
+  'keep-fulls', 'keep-within', 'keep-daily', 'keep-weekly', 'keep-monthly', 'volume-size', 'compress', 'metrics', 'recover-script'])
 
 /** The config file a SET argument names: a path as given, or a name looked up in the config directory. */
 export function configPath(set: string, where: Where): string {
@@ -144,6 +144,7 @@ export function parseConfig(text: string, file: string, where: Where): SetConfig
     volumeSize: value('volume-size', (v) => (/^\d+(\.\d+)?[kmgt]?(i?b)?$/i.test(v) ? v : undefined), 'give a size such as 1G or 512M'),
     compress: value('compress', (v) => (['zstd', 'gzip', 'none'].includes(v) ? v : undefined), 'say zstd, gzip or none'),
     metrics: one('metrics') && path(one('metrics')!),
+    recoverScript: one('recover-script') && path(one('recover-script')!),
   }
 }
 

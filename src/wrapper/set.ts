@@ -73,4 +73,9 @@ export interface SetConfig {
   compress?: string
   /** A node_exporter textfile directory: each run writes backtory_SET.prom there. */
   metrics?: string
+  /**
+   * Where each stored backup leaves this machine's recover.sh (bt-mkrecover(1)); with it set,
+   * every backup also carries the layout it was taken from, as the capture backtory-layout.json.
+   */
+  recoverScript?: string
 }
