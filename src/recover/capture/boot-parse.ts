@@ -14,7 +14,7 @@ export function parseEfibootmgr(text: string): EfiBootEntry[] {
     if (!m) continue
     const path = m[4]!
     const hd = /HD\(\d+,GPT,([0-9a-fA-F-]{36})/.exec(path)
-    const file = /File\(([^)]*)\)/.exec(path)?.[1] ?? /\)\/(\\[^\s]*)/.exec(path)?.[1]
+    const file = /(?:^|\/)File\(([^)]*)\)/.exec(path)?.[1] ?? /\)\/(\\[^\s]*)/.exec(path)?.[1]
     if (!file) continue
     out.push({ num: m[1]!, label: m[3]!, loader: file, partuuid: hd ? hd[1]!.toUpperCase() : null, active: m[2] === '*' })
   }
