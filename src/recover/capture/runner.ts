@@ -84,7 +84,7 @@ export function readLine(path: string, max?: number): string {
  * given a short checksum so that two never share a name.
  */
 export function slug(line: string): string {
-  const s = line.replace(/[^A-Za-z0-9._=,@+-]+/g, '-').replace(/-{3,}/g, '--').replace(/^-+|-+$/g, '')
+  const s = line.replace(/[^A-Za-z0-9._=,@+-]/g, '-').replace(/-{3,}/g, '--').replace(/^-+|-+$/g, '')
   if (s.length <= 80) return s
   let h = 0
   for (let i = 0; i < line.length; i++) h = (Math.imul(h, 31) + line.charCodeAt(i)) >>> 0
