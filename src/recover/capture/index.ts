@@ -14,15 +14,16 @@
 //                      and the freebsd-boot partition (gptboot/gptzfsboot).
 import { normalize } from 'node:path'
 import { type BackupSource, type Layout, LAYOUT_VERSION, type Mount } from '../layout.js'
-import { type BlockDev, byPath, disksOf, parseLsblk } from './blockdev.js'
+import { byPath, type Graph, parseLsblk } from './blockdev.js'
 import { captureBoot } from './boot.js'
 import { CaptureError, type Ctx, note, output, readText } from './context.js'
 import { captureDevices } from './devices.js'
 import { captureFilesystems } from './filesystems.js'
 import { Lvm } from './lvm-capture.js'
-import { mountsUnder, parseFindmnt, subvolumeOf, ZFS_TYPES } from './mounts-parse.js'
+import { mountsUnder, parseFindmnt, type RootedMount, subvolumeOf, ZFS_TYPES } from './mounts-parse.js'
 import { recordingRunner, replayRunner } from './raw.js'
 import { systemRunner } from './runner.js'
+import { selectDisks } from './selection.js'
 import { Zfs } from './zfs.js'
 
 export { CaptureError } from './context.js'
@@ -57,66 +58,41 @@ export async function captureLayout(o: CaptureOptions): Promise<Layout> {
   const mounts = mountsUnder(parseFindmnt(await must(['findmnt', '--json', '--list', '-o', 'TARGET,SOURCE,FSTYPE,OPTIONS'], 'the mounts')), root)
   if (!mounts.some((m) => m.inside === '/')) note(ctx, `no real file system is mounted at ${root} itself`)
 
-  // In use: every device that holds a mount below root, and everything under it.
   const zfs = new Zfs(ctx, g)
-  const inUse = new Set<string>()
-  const disks = new Set<string>()
-  const mark = (d: BlockDev) => {
-    const up = [d.kname]
-    while (up.length) {
-      const k = up.pop()!
-      inUse.add(k)
-      up.push(...(g.get(k)?.parents ?? []))
-    }
-    for (const k of disksOf(g, d.kname)) disks.add(k)
-  }
-  for (const m of mounts) {
-    if (ZFS_TYPES.includes(m.fstype)) {
-      for (const v of (await zfs.vdevs(m.device.split('/')[0]!, m.target))?.vdevs ?? []) {
-        for (const n of v.devices) {
-          const d = await zfs.device(n)
-          if (d) mark(d)
-        }
-      }
-    } else {
-      const d = byPath(g, m.device)
-      if (d) mark(d)
-      else note(ctx, `${m.target}: ${m.device} is no block device lsblk knows: not captured`)
-    }
-  }
-  for (const p of o.disks ?? []) {
-    const d = byPath(g, p)
-    if (!d) throw new CaptureError(`--disk ${p}: no such block device`, 'list the disks with lsblk')
-    if (d.parents.length) throw new CaptureError(`--disk ${p}: is a ${d.type}, not a whole disk`, `name the disk it is on: ${disksOf(g, d.kname).map((k) => g.get(k)!.path).join(', ')}`)
-    disks.add(d.kname)
-  }
+  const { disks, inUse } = await selectDisks(ctx, g, zfs, mounts, o.disks ?? [])
 
   const fstab = await readText(ctx, '/etc/fstab')
   const crypttab = await readText(ctx, '/etc/crypttab')
   const lvm = new Lvm(ctx)
-  const devs = await captureDevices(ctx, g, [...disks].sort(), inUse, crypttab, lvm)
+  const devs = await captureDevices(ctx, g, disks, inUse, crypttab, lvm)
   const found = await captureFilesystems(ctx, devs, mounts, inUse)
   const lvmGroups = await lvm.groups(found.pvs, g, devs.refs)
   const mountedPools = mounts.filter((m) => ZFS_TYPES.includes(m.fstype)).map((m) => m.device.split('/')[0]!)
   const pools = await zfs.pools([...new Set([...found.pools, ...mountedPools])], devs.refs)
-  const layoutMounts: Mount[] = []
-  for (const m of mounts) {
-    const isZfs = ZFS_TYPES.includes(m.fstype)
-    const ref = isZfs ? `zfs:${m.device}` : devs.refs.get(byPath(g, m.device)?.kname ?? '')
-    if (!ref) continue
-    if (m.subpath !== null && m.fstype !== 'btrfs') {
-      note(ctx, `${m.inside} is a bind mount of ${m.source}: recover.sh does not make it (fstab does, at boot)`)
-      continue
-    }
-    layoutMounts.push({
-      target: m.inside, source: ref, fstype: isZfs ? 'zfs' : m.fstype, options: m.options,
-      subvolume: m.fstype === 'btrfs' ? subvolumeOf(m.options, m.subpath) : null,
-    })
-  }
+  const layoutMounts = toLayoutMounts(ctx, mounts, g, devs.refs)
   const boot = await captureBoot(ctx, devs.disks, g, devs.refs, mounts)
   return {
     version: LAYOUT_VERSION, capturedAt, host, os: 'linux', root, boot,
     disks: devs.disks, md: devs.md, luks: devs.luks, lvm: lvmGroups, filesystems: found.filesystems, swaps: found.swaps,
     zfs: pools, mounts: layoutMounts, fstab, crypttab, backup: o.backup, notes: ctx.notes,
   }
+}
+
+/** The mounts as the Layout has them: by DeviceRef (zfs:DATASET for datasets), bind mounts left to fstab. */
+function toLayoutMounts(ctx: Ctx, mounts: RootedMount[], g: Graph, refs: Map<string, string>): Mount[] {
+  const out: Mount[] = []
+  for (const m of mounts) {
+    const isZfs = ZFS_TYPES.includes(m.fstype)
+    const ref = isZfs ? `zfs:${m.device}` : refs.get(byPath(g, m.device)?.kname ?? '')
+    if (!ref) continue
+    if (m.subpath !== null && m.fstype !== 'btrfs') {
+      note(ctx, `${m.inside} is a bind mount of ${m.source}: recover.sh does not make it (fstab does, at boot)`)
+      continue
+    }
+    out.push({
+      target: m.inside, source: ref, fstype: isZfs ? 'zfs' : m.fstype, options: m.options,
+      subvolume: m.fstype === 'btrfs' ? subvolumeOf(m.options, m.subpath) : null,
+    })
+  }
+  return out
 }

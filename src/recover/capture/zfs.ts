@@ -41,7 +41,10 @@ export class Zfs {
         const devices: string[] = []
         for (const n of v.devices) {
           const d = await this.device(n)
-          devices.push((d && refs.get(d.kname)) ?? n)
+          const ref = d && refs.get(d.kname)
+          // A vdev on a file, or on a disk left out: kept by its path, which recover.sh cannot map.
+          if (!ref) note(this.ctx, `pool ${pool}: vdev ${n} is not on a captured disk: recover.sh cannot make it`)
+          devices.push(ref ?? n)
         }
         vdevs.push({ type: v.type, devices })
       }
