@@ -6,7 +6,9 @@
 // recording with a tool missing gives a note, or for a device in use an error.
 import t, { type Test } from 'tap'
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { captureLayout, type CaptureOptions } from '../../src/recover/capture/index.js'
+import { captureLayout, type CaptureOptions, systemRunner } from '../../src/recover/capture/index.js'
+import { parseLsblk } from '../../src/recover/capture/blockdev.js'
+import { Zfs } from '../../src/recover/capture/zfs.js'
 import { type Layout } from '../../src/recover/layout.js'
 import { cmd, missing, scratch } from '../snap/fixtures.js'
 
@@ -163,6 +165,16 @@ t.test('captureLayout of a loop machine', { skip }, async (t) => {
     t.match(readFileSync(`${m.dir}/rec/commands.txt`, 'utf8'), new RegExp(`^0\\tsfdisk--dump--dev-${m.name}\\tsfdisk --dump /dev/${m.name}$`, 'm'))
     const again = await captureLayout(options(m.mnt, [m.loop], { replay: `${m.dir}/rec` }))
     t.same(again, layout)
+  })
+
+  t.test('a vdev by a device node of its own (zfs-fuse pools are made so) is found by its numbers', async (t) => {
+    const ctx = { run: systemRunner(), prefix: '', notes: [], warn: () => undefined }
+    const zfs = new Zfs(ctx, parseLsblk(ok(['lsblk', '--json', '-b', '-O'])))
+    const [major, minor] = ok(['stat', '-c', '%t %T', `${m.loop}p5`]).trim().split(' ').map((h) => String(parseInt(h, 16)))
+    ok(['mknod', `${m.dir}/vdev`, 'b', major!, minor!])
+    t.equal((await zfs.device(`${m.dir}/vdev`))?.kname, `${m.name}p5`)
+    t.equal((await zfs.device(`${m.name}p5`))?.kname, `${m.name}p5`, 'zfs-fuse\'s name without /dev')
+    t.equal(await zfs.device(`${m.dir}/disk.img`), undefined, 'a file is no block device')
   })
 
   t.test('a tool missing: a note for a device not in use, an error for one in use', async (t) => {

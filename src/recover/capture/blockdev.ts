@@ -14,6 +14,8 @@ export interface BlockDev {
   start: number | null
   model: string | null
   serial: string | null
+  /** "MAJOR:MINOR" in decimal, for a device node that has another name. */
+  majMin: string | null
   parents: string[]
   children: string[]
 }
@@ -22,7 +24,7 @@ export type Graph = Map<string, BlockDev>
 
 interface LsblkNode {
   kname?: string; name?: string; path?: string; type?: string; size?: number | string
-  'log-sec'?: number | string; start?: number | string | null; model?: string | null; serial?: string | null
+  'log-sec'?: number | string; start?: number | string | null; model?: string | null; serial?: string | null; 'maj:min'?: string
   children?: LsblkNode[]
 }
 
@@ -38,7 +40,7 @@ export function parseLsblk(json: string): Graph {
       d = {
         kname, name: n.name ?? kname, path: n.path ?? `/dev/${n.name ?? kname}`, type: n.type ?? 'disk',
         sizeBytes: num(n.size) ?? 0, sectorSize: num(n['log-sec']) ?? 512, start: num(n.start),
-        model: n.model?.trim() || null, serial: n.serial?.trim() || null, parents: [], children: [],
+        model: n.model?.trim() || null, serial: n.serial?.trim() || null, majMin: n['maj:min'] ?? null, parents: [], children: [],
       }
       g.set(kname, d)
     }

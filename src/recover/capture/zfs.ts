@@ -21,13 +21,23 @@ export class Zfs {
     return this.status.get(pool)!
   }
 
-  /** The block device a vdev names: a path (-P), a name under /dev, or a symlink such as /dev/disk/by-id/... */
+  /**
+   * The block device a vdev names: a path (-P), a name under /dev, a symlink
+   * such as /dev/disk/by-id/..., or a device node elsewhere (zfs-fuse users
+   * make them), found by its major and minor numbers.
+   */
   async device(name: string): Promise<BlockDev | undefined> {
     const path = name.startsWith('/') ? name : `/dev/${name}`
     const d = byPath(this.g, path)
     if (d) return d
     const r = await this.ctx.run.run(['readlink', '-f', path])
-    return r.code === 0 ? byPath(this.g, r.stdout.trim()) : undefined
+    const real = r.code === 0 ? byPath(this.g, r.stdout.trim()) : undefined
+    if (real) return real
+    const s = await this.ctx.run.run(['stat', '-L', '-c', '%F %t:%T', path])
+    const m = /^block special file ([0-9a-f]+):([0-9a-f]+)$/.exec(s.stdout.trim())
+    if (s.code !== 0 || !m) return undefined
+    const majMin = `${parseInt(m[1]!, 16)}:${parseInt(m[2]!, 16)}`
+    return [...this.g.values()].find((x) => x.majMin === majMin)
   }
 
   async pools(names: string[], refs: Map<string, string>): Promise<ZPool[]> {
