@@ -145,7 +145,8 @@ t.test('captureLayout of a loop machine', { skip }, async (t) => {
     t.same(z.datasets.map((d) => d.name), [m.pool, `${m.pool}/db`, `${m.pool}/www`])
     const ds = new Map(z.datasets.map((d) => [d.name, d]))
     t.same(ds.get(`${m.pool}/www`)!.properties, { compression: 'gzip' })
-    t.same(ds.get(`${m.pool}/db`)!.properties, { recordsize: '16384', mountpoint: `${m.mnt}/srv/db` })
+    t.same(ds.get(`${m.pool}/db`)!.properties, { recordsize: '16384', mountpoint: '/srv/db' }, 'mount points as inside the root, like the mounts')
+    t.same(ds.get(m.pool)!.properties, { mountpoint: '/tank' })
   })
 
   t.test('mounts, tables, boot, backup', async (t) => {

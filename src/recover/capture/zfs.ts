@@ -40,6 +40,17 @@ export class Zfs {
     return [...this.g.values()].find((x) => x.majMin === majMin)
   }
 
+  /**
+   * A mount point as the captured tree sees it: for a tree mounted elsewhere,
+   * without the root's path, as the mounts' targets are ('/srv', not '/mnt/x/srv').
+   */
+  private inside(props: Record<string, string>): Record<string, string> {
+    const mp = props.mountpoint
+    const p = this.ctx.prefix
+    if (!p || mp === undefined || (mp !== p && !mp.startsWith(`${p}/`))) return props
+    return { ...props, mountpoint: mp.slice(p.length) || '/' }
+  }
+
   async pools(names: string[], refs: Map<string, string>): Promise<ZPool[]> {
     const out: ZPool[] = []
     for (const pool of names) {
@@ -65,7 +76,7 @@ export class Zfs {
       const local = parseZfsGetLocal((await output(this.ctx, ['zfs', 'get', '-H', '-p', '-s', 'local', 'all', '-r', pool], what('the dataset properties'))) ?? '')
       out.push({
         name: pool, vdevs, properties: poolProperties(parseZpoolGet(get?.text ?? '')),
-        datasets: parseZfsList(list?.text ?? '').map((ds) => ({ ...ds, properties: local.get(ds.name) ?? {} })),
+        datasets: parseZfsList(list?.text ?? '').map((ds) => ({ ...ds, properties: this.inside(local.get(ds.name) ?? {}) })),
       })
     }
     return out
