@@ -68,15 +68,22 @@ export function parseZpoolGet(text: string): { property: string; value: string; 
   return lines.map((l) => l.split('\t')).filter((w) => w.length >= 4).map((w) => ({ property: w[1]!, value: w[2]!, source: w[3]! }))
 }
 
-/** Pool properties that matter when making it again: ashift, and whatever was set locally (but where it is cached or mounted now). */
+/**
+ * Pool properties that matter when making it again, as `zpool create -o`:
+ * ashift, and whatever was set locally, but not where the pool is cached or
+ * mounted now, its features (the version decides them), or bootfs, which
+ * names a dataset that does not exist yet when the pool is made.
+ */
 export function poolProperties(rows: { property: string; value: string; source: string }[]): Record<string, string> {
   const out: Record<string, string> = {}
   for (const r of rows) {
     if (r.property === 'ashift' && r.value !== '0' && r.value !== '-') out[r.property] = r.value
-    else if (r.source === 'local' && !['cachefile', 'altroot', 'ashift'].includes(r.property) && !r.property.startsWith('feature@')) out[r.property] = r.value
+    else if (r.source === 'local' && !NOT_AT_CREATE.includes(r.property) && !r.property.startsWith('feature@')) out[r.property] = r.value
   }
   return out
 }
+
+const NOT_AT_CREATE = ['cachefile', 'altroot', 'ashift', 'bootfs']
 
 /** Parses `zfs list -H [-p] -o name,type,volsize`. */
 export function parseZfsList(text: string): { name: string; type: 'filesystem' | 'volume'; volsizeBytes: number | null }[] {

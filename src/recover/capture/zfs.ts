@@ -74,8 +74,11 @@ export class Zfs {
       const list = await outputOr(this.ctx, ['zfs', 'list', '-H', '-p', '-o', 'name,type,volsize', '-t', 'filesystem,volume', '-r', pool],
         ['zfs', 'list', '-H', '-o', 'name,type,volsize', '-t', 'filesystem,volume', '-r', pool], what('the datasets'))
       const local = parseZfsGetLocal((await output(this.ctx, ['zfs', 'get', '-H', '-p', '-s', 'local', 'all', '-r', pool], what('the dataset properties'))) ?? '')
+      const props = parseZpoolGet(get?.text ?? '')
+      const bootfs = props.find((r) => r.property === 'bootfs' && r.source === 'local')
+      if (bootfs) note(this.ctx, `pool ${pool}: bootfs=${bootfs.value} is not part of the layout: set it again after recovery (zpool set bootfs=${bootfs.value} ${pool})`)
       out.push({
-        name: pool, vdevs, properties: poolProperties(parseZpoolGet(get?.text ?? '')),
+        name: pool, vdevs, properties: poolProperties(props),
         datasets: parseZfsList(list?.text ?? '').map((ds) => ({ ...ds, properties: this.inside(local.get(ds.name) ?? {}) })),
       })
     }
