@@ -4,6 +4,7 @@
 // proves the device graph and the references through every layer, and the
 // crypttab name and GRUB disks.
 import t from 'tap'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { captureLayout } from '../../src/recover/capture/index.js'
 import { BIOS_BOOT, GiB, LUKS_UUID, RAID, writeStackRecording } from './stack-recording.js'
 
@@ -29,4 +30,22 @@ t.test('md RAID1, LUKS, LVM from a hand-made recording', async (t) => {
   t.same(l.boot, { firmware: 'bios', loader: 'grub', grubDisks: ['disk:vda', 'disk:vdb'], efi: null },
     'vda by its boot code, vdb by debconf\'s record')
   t.match(l.crypttab, /^cryptroot UUID=/)
+})
+
+t.test('a tool missing for a layer in use stops the capture, naming the device and the package', async (t) => {
+  const base = t.testdir({})
+  const without = (tool: string, line: string) => {
+    const dir = `${base}/${tool}`
+    writeStackRecording(dir)
+    const index = readFileSync(`${dir}/commands.txt`, 'utf8')
+    t.match(index, `\t${line}\n`, `the recording has "${line}"`)
+    writeFileSync(`${dir}/commands.txt`, index.split('\n').map((l) => (l.endsWith(`\t${line}`) ? l.replace(/^\d+/, '127') : l)).join('\n'))
+    return captureLayout({ root: '/', disks: null, backup: { store: null, set: null, signer: null, signerPublicKey: null }, raw: { replay: dir }, warn: () => undefined })
+  }
+  await t.rejects(without('mdadm', 'mdadm --detail --export /dev/md127'),
+    { code: 'BT_CAPTURE', message: 'cannot capture /dev/md127: mdadm is not installed', hints: [/apt-get install mdadm/] })
+  await t.rejects(without('cryptsetup', 'cryptsetup luksDump /dev/md127'),
+    { code: 'BT_CAPTURE', message: 'cannot capture /dev/md127: cryptsetup is not installed', hints: [/cryptsetup-bin/] })
+  await t.rejects(without('lvs', 'lvs --reportformat json --units b --nosuffix -o vg_name,lv_name,lv_uuid,lv_size,segtype,stripes,lv_dm_path'),
+    { code: 'BT_CAPTURE', message: /^cannot capture \/dev\/mapper\/vg0-(root|swap): lvs is not installed$/, hints: [/lvm2/] })
 })

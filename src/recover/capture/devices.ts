@@ -47,7 +47,8 @@ export async function captureDevices(ctx: Ctx, g: Graph, diskKnames: string[], i
       const disk = g.get(d.parents[0]!)!
       refs.set(d.kname, `part:${disk.name}:${partNumber(disk.kname, d.kname) ?? partNumber(disk.name, d.name) ?? d.kname}`)
     } else if (/^(raid\d*|linear|md)$/.test(d.type)) {
-      out.md.push(await captureMd(ctx, d, refs, g, inUse.has(d.kname)))
+      const md = await captureMd(ctx, d, refs, g, inUse.has(d.kname))
+      if (md) out.md.push(md)
     } else if (d.type === 'lvm') {
       const ref = await lvm.ref(d, inUse.has(d.kname))
       if (ref) refs.set(d.kname, ref)
@@ -69,9 +70,11 @@ export async function captureDevices(ctx: Ctx, g: Graph, diskKnames: string[], i
   return out
 }
 
-async function captureMd(ctx: Ctx, d: BlockDev, refs: Map<string, string>, g: Graph, inUse: boolean): Promise<MdArray> {
+async function captureMd(ctx: Ctx, d: BlockDev, refs: Map<string, string>, g: Graph, inUse: boolean): Promise<MdArray | null> {
   const need = { what: `the md array ${d.path}`, device: inUse ? d.path : undefined }
-  const exp = parseMdExport((await output(ctx, ['mdadm', '--detail', '--export', d.path], need)) ?? '')
+  const text = await output(ctx, ['mdadm', '--detail', '--export', d.path], need)
+  if (text === null) return null
+  const exp = parseMdExport(text)
   const detail = parseMdDetail((await output(ctx, ['mdadm', '--detail', d.path], need)) ?? '')
   const name = exp.name ?? d.name
   refs.set(d.kname, `md:${name}`)
