@@ -15,6 +15,7 @@ import { btrfsMkfsArgs, extMkfsArgs, vfatMkfsArgs, xfsMkfsArgs } from '../../src
 import { mountsUnder, parseFindmnt, subvolumeOf } from '../../src/recover/capture/mounts-parse.js'
 import { parseSfdiskJson } from '../../src/recover/capture/partitions.js'
 import { kindOf, parseBlkidExport } from '../../src/recover/capture/probe.js'
+import { parseProcSwaps } from '../../src/recover/capture/selection.js'
 import { parseZfsGetLocal, parseZfsList, parseZfsSize, parseZpoolGet, parseZpoolStatus, poolProperties } from '../../src/recover/capture/zfs-parse.js'
 
 const fx = (name: string) => readFileSync(`${ROOT}test/fixtures/recover-capture/${name}`, 'utf8')
@@ -164,4 +165,10 @@ t.test('boot: efibootmgr entries (hand-made), GRUB boot code, debconf (hand-made
   t.ok(hasGrubBootCode(sector))
   t.same(parseDebconfGrubDevices(fx('handmade-debconf-config.dat')), ['/dev/disk/by-id/ata-QEMU_HARDDISK_QM00001', '/dev/vdb'])
   t.same(parseDebconfGrubDevices(''), [])
+})
+
+t.test('/proc/swaps: the partitions, not the files', async (t) => {
+  t.same(parseProcSwaps('Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n/dev/sda3                               partition\t8388604\t\t0\t\t-2\n' +
+    '/swap\\040file                          file\t\t1048572\t\t0\t\t-3\n/dev/dm-1                               partition\t1048572\t\t0\t\t-4\n'), ['/dev/sda3', '/dev/dm-1'])
+  t.same(parseProcSwaps(''), [])
 })

@@ -15,8 +15,8 @@ t.test('md RAID1, LUKS, LVM from a hand-made recording', async (t) => {
   const l = await captureLayout({ root: '/', disks: null, backup: { store: null, set: null, signer: null, signerPublicKey: null }, raw: { replay: dir }, warn: (m) => warnings.push(m) })
   t.same(warnings, [])
   t.match(l, { host: 'drill', capturedAt: '2026-12-07T10:00:00+00:00', root: '/' })
-  t.same(l.disks.map((d) => [d.name, d.table, d.model, d.partitions.map((p) => p.type)]), [['vda', 'gpt', 'QEMU HARDDISK', [BIOS_BOOT, RAID]], ['vdb', 'gpt', 'QEMU HARDDISK', [BIOS_BOOT, RAID]]],
-    'both disks under the root, through LVM, LUKS and md')
+  t.same(l.disks.map((d) => [d.name, d.table, d.model, d.partitions.map((p) => p.type)]), [['vda', 'gpt', 'QEMU HARDDISK', [BIOS_BOOT, RAID]], ['vdb', 'gpt', 'QEMU HARDDISK', [BIOS_BOOT, RAID]],
+    ['vdc', 'dos', 'QEMU HARDDISK', ['82']]], 'both disks under the root, through LVM, LUKS and md; the disk of the active swap; not the unused vdd')
   t.same(l.md, [{ name: 'root', level: 'raid1', metadata: '1.2', uuid: '3b7e1c2a:9f4d6e85:0a1b2c3d:4e5f6071', members: ['part:vda:2', 'part:vdb:2'], chunkKiB: null, layout: null }])
   t.same(l.luks, [{ device: 'md:root', mapping: 'cryptroot', uuid: LUKS_UUID, version: 2, cipher: 'aes-xts-plain64', keyBits: 512, hash: 'sha256',
     pbkdf: 'pbkdf2', sectorSize: 4096, label: 'cryptroot' }], 'named as crypttab opens it, not as it is open now')
@@ -25,7 +25,8 @@ t.test('md RAID1, LUKS, LVM from a hand-made recording', async (t) => {
     lvs: [{ name: 'root', sizeBytes: 6 * GiB, segtype: 'linear', stripes: 1 }, { name: 'swap', sizeBytes: GiB }] })
   t.match(l.lvm[0]!.vgcfgbackup, /^vg0 \{$/m)
   t.same(l.filesystems.map((f) => [f.device, f.type, f.label]), [['lv:vg0/root', 'ext4', 'root']])
-  t.same(l.swaps, [{ device: 'lv:vg0/swap', uuid: '62ea1571-d43c-4972-9a43-a6ced3edcc39', label: null }])
+  t.same(l.swaps, [{ device: 'part:vdc:1', uuid: '0c0c0c0c-0000-4000-8000-000000000001', label: null },
+    { device: 'lv:vg0/swap', uuid: '62ea1571-d43c-4972-9a43-a6ced3edcc39', label: null }])
   t.same(l.mounts, [{ target: '/', source: 'lv:vg0/root', fstype: 'ext4', options: 'rw,relatime,errors=remount-ro', subvolume: null }])
   t.same(l.boot, { firmware: 'bios', loader: 'grub', grubDisks: ['disk:vda', 'disk:vdb'], efi: null },
     'vda by its boot code, vdb by debconf\'s record')

@@ -1,7 +1,8 @@
 // A hand-made recording of a capture (see capture/raw.ts for the format) of a
 // machine this kernel cannot build: two disks with GRUB for BIOS, md RAID1 on
 // their second partitions, LUKS2 on the array (opened as in crypttab), LVM on
-// LUKS with an ext4 root and swap. Written here from each tool's documented
+// LUKS with an ext4 root and swap; and a third disk with nothing mounted, only
+// the live machine's active swap, which makes it part of the machine. Written here from each tool's documented
 // output format (test/fixtures/recover-capture/README), until the qemu drill's
 // real recording replaces it; usable by any test that needs such a Layout.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -38,7 +39,12 @@ const grubSector = Buffer.concat([Buffer.alloc(0x180), Buffer.from('GRUB \0Geom\
 export function writeStackRecording(dir: string): void {
   const runs: [string[], number, string][] = [
     [['uname', '-s'], 0, 'Linux\n'], [['uname', '-n'], 0, 'drill\n'], [['date', '+%Y-%m-%dT%H:%M:%S%:z'], 0, '2026-12-07T10:00:00+00:00\n'],
-    [['lsblk', '--json', '-b', '-O'], 0, JSON.stringify({ blockdevices: [disk('vda'), disk('vdb')] })],
+    [['lsblk', '--json', '-b', '-O'], 0, JSON.stringify({ blockdevices: [disk('vda'), disk('vdb'),
+      node('vdc', 'vdc', '/dev/vdc', 'disk', GiB, [node('vdc1', 'vdc1', '/dev/vdc1', 'part', GiB - (1 << 20))]), node('vdd', 'vdd', '/dev/vdd', 'disk', GiB)] })],
+    [['blkid', '-o', 'export', '-p', '/dev/vdc'], 0, 'PTTYPE=dos\n'], [['blkid', '-o', 'export', '-p', '/dev/vdc1'], 0, 'UUID=0c0c0c0c-0000-4000-8000-000000000001\nTYPE=swap\n'],
+    [['sfdisk', '--json', '/dev/vdc'], 0, JSON.stringify({ partitiontable: { label: 'dos', id: '0x0c0c0c0c', device: '/dev/vdc', unit: 'sectors', sectorsize: 512,
+      partitions: [{ node: '/dev/vdc1', start: 2048, size: 2095104, type: '82' }] } })],
+    [['sfdisk', '--dump', '/dev/vdc'], 0, 'label: dos\n'],
     [['findmnt', '--json', '--list', '-o', 'TARGET,SOURCE,FSTYPE,OPTIONS'], 0, JSON.stringify({ filesystems: [
       { target: '/', source: '/dev/mapper/vg0-root', fstype: 'ext4', options: 'rw,relatime,errors=remount-ro' },
       { target: '/proc', source: 'proc', fstype: 'proc', options: 'rw' }] })],
@@ -71,7 +77,8 @@ export function writeStackRecording(dir: string): void {
   const reads: [string, number | undefined, Buffer | null][] = [
     ['/etc/fstab', undefined, Buffer.from('/dev/mapper/vg0-root / ext4 errors=remount-ro 0 1\n')],
     ['/etc/crypttab', undefined, Buffer.from(`cryptroot UUID=${LUKS_UUID} none luks,discard\n`)],
-    ['/dev/vda', 512, grubSector], ['/dev/vdb', 512, Buffer.alloc(512)],
+    ['/dev/vda', 512, grubSector], ['/dev/vdb', 512, Buffer.alloc(512)], ['/dev/vdc', 512, Buffer.alloc(512)],
+    ['/proc/swaps', undefined, Buffer.from('Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n/dev/vdc1                               partition\t1047548\t\t0\t\t-2\n/swapfile                               file\t\t1048572\t\t0\t\t-3\n')],
     ['/sys/firmware/efi', 0, null], ['/boot/grub', 0, Buffer.alloc(0)],
   ]
   mkdirSync(dir)
