@@ -44,8 +44,10 @@ export async function captureDevices(ctx: Ctx, g: Graph, diskKnames: string[], i
   for (const d of devs) {
     if (refs.has(d.kname)) continue
     if (d.type === 'part') {
+      // The number in the table, found by where the partition starts; the kernel's name says it too (sda2, nvme0n1p2).
       const disk = g.get(d.parents[0]!)!
-      refs.set(d.kname, `part:${disk.name}:${partNumber(disk.kname, d.kname) ?? partNumber(disk.name, d.name) ?? d.kname}`)
+      const table = out.disks.find((x) => x.name === disk.name)?.partitions.find((p) => p.startSector === d.start)
+      refs.set(d.kname, `part:${disk.name}:${table?.number ?? partNumber(disk.kname, d.kname) ?? partNumber(disk.name, d.name) ?? d.kname}`)
     } else if (/^(raid\d*|linear|md)$/.test(d.type)) {
       const md = await captureMd(ctx, d, refs, g, inUse.has(d.kname))
       if (md) out.md.push(md)
