@@ -9,7 +9,7 @@ BT_PLAN=0 BT_FORCE=0 BT_YES=0 BT_NO_RESTORE=0 BT_NO_BOOT=0
 BT_MAPS='' BT_KEY='' BT_KEYPASS='' BT_AT='' BT_ID='' BT_PASSFILE='' BT_BACKTORY=''
 BT_TARGET=/mnt/backtory-recover
 BT_LOG=${TMPDIR:-/tmp}/backtory-recover.log
-BT_STEP='' BT_STEPS=0 BT_WORK='' BT_DEV='' BT_LAST='' info=''
+BT_MADE='' BT_HINT='' BT_STEP='' BT_STEPS=0 BT_WORK='' BT_DEV='' BT_LAST='' info=''
 
 bt_say() { printf '%s: %s\n' "$BT_ME" "$*" >&2; }
 bt_die() {
@@ -158,6 +158,9 @@ bt_log() { [ "$BT_PLAN" = 1 ] || printf '%s\n' "$*" >> "$BT_LOG"; }
 
 # bt_run CMD ARG...: runs it, logged with its output; @REF arguments name devices.
 bt_run() { bt_exec '' "$@"; }
+# bt_run_made CHECK CMD ARG...: as bt_run, but a failure after which CHECK holds is only
+# logged (zfs-fuse makes a pool or dataset, then fails to mount it where it must not yet be).
+bt_run_made() { BT_MADE=$1; shift; bt_exec '' "$@"; BT_MADE=''; }
 # bt_run_in FILE CMD ARG...: the same with standard input from FILE.
 bt_run_in() { f=$1; shift; bt_exec "$f" "$@"; }
 # bt_run_tty CMD ARG...: a command that talks to the admin (a passphrase prompt).
@@ -189,14 +192,20 @@ bt_exec() {
   esac
   bt_rc=$?
   [ "$bt_in" = - ] || cat "$BT_WORK/out" >> "$BT_LOG"
-  [ "$bt_rc" -eq 0 ] || bt_fail "exit status $bt_rc"
+  [ "$bt_rc" -eq 0 ] && return 0
+  if [ -n "${BT_MADE:-}" ] && eval "$BT_MADE" > /dev/null 2>&1; then
+    bt_log "# exit status $bt_rc, but it was made ($BT_MADE): going on"
+    return 0
+  fi
+  bt_fail "exit status $bt_rc"
 }
 
-# bt_fail WHAT [COMMAND]: the failure report, then exit 1.
+# bt_fail WHAT [COMMAND]: the failure report, then exit 1 (BT_HINT: a hint of its own).
 bt_fail() {
   [ -z "${2:-}" ] || BT_LAST=$2
   {
     printf '%s: error: step %s failed: %s\n' "$BT_ME" "$BT_STEP" "$1"
+    [ -z "${BT_HINT:-}" ] || printf '%s: hint: %s\n' "$BT_ME" "$BT_HINT"
     [ -z "$BT_LAST" ] || printf '%s: command: %s\n' "$BT_ME" "$BT_LAST"
     if [ -s "$BT_WORK/out" ]; then
       printf '%s: its output (last lines):\n' "$BT_ME"
@@ -207,6 +216,13 @@ bt_fail() {
   } >&2
   bt_log "FAILED: step $BT_STEP: $1"
   exit 1
+}
+
+# bt_fail_hint WHAT HINT: a failure that is no command's, with what to do.
+bt_fail_hint() {
+  BT_HINT=$2 BT_LAST=''
+  [ -z "$BT_WORK" ] || : > "$BT_WORK/out"
+  bt_fail "$1"
 }
 
 # bt_note TEXT: a line of the plan (what a step will check or do besides commands).
@@ -414,8 +430,13 @@ bt_zpool() {
   if [ "$BT_PLAN" = 0 ]; then
     # shellcheck disable=SC2046 # the @refs among the vdev words
     bt_zdevs "$pool" $(for w in "$@"; do case $w in @*) printf '%s ' "${w#@}" ;; esac; done)
-    if zpool import -N -R "$BT_TARGET" -d "$zdir" "$pool" > /dev/null 2>&1; then
+    # -N: not mounted yet; zfs-fuse has no -N, so there its datasets are unmounted after.
+    # Its status is not enough: zfs-fuse imports and fails when a mount point is busy.
+    zpool import -N -R "$BT_TARGET" -d "$zdir" "$pool" > /dev/null 2>&1 ||
+      zpool import -R "$BT_TARGET" -d "$zdir" "$pool" > /dev/null 2>&1
+    if bt_zpool_done "$pool"; then
       bt_log "# pool $pool was there already: imported"
+      bt_zfs_unmount "$pool"
       return 0
     fi
   else
@@ -428,7 +449,7 @@ bt_zpool() {
     if [ "$bt_w" = -- ]; then set -- "$@" "$pool"; else set -- "$@" "$bt_w"; fi
     bt_k=$((bt_k - 1))
   done
-  bt_run zpool create -f -R "$BT_TARGET" "$@"
+  bt_run_made "bt_zpool_done $pool" zpool create -f -R "$BT_TARGET" "$@"
   bt_zfs_unmount "$pool"
 }
 # The pool's own datasets only: the rescue system may have pools of its own.
@@ -442,7 +463,7 @@ bt_zfs_create() {
   ds=$1
   shift
   if [ "$BT_PLAN" = 0 ] && zfs list -H -o name "$ds" > /dev/null 2>&1; then return 0; fi
-  bt_run zfs create "$@" "$ds"
+  bt_run_made "zfs list -H -o name $ds" zfs create "$@" "$ds"
   [ "$BT_PLAN" = 1 ] || zfs unmount "$ds" > /dev/null 2>&1 || :
 }
 
@@ -467,19 +488,20 @@ bt_mount() {
   esac
 }
 
+bt_mounts_below() { awk -v t="$BT_TARGET" '$2 == t || index($2, t "/") == 1 { print $2 }' /proc/mounts; }
 bt_umount_all() {
   if [ "$BT_PLAN" = 1 ]; then
     bt_note "every mount below $BT_TARGET, deepest first${BT_POOLS:+; then zpool export $BT_POOLS}"
     return 0
   fi
-  grep -o " ${BT_TARGET}[ /][^ ]* \| ${BT_TARGET} " /proc/mounts | sort -r > "$BT_WORK/mounts"
+  bt_mounts_below | sort -r > "$BT_WORK/mounts"
   while read -r m; do bt_run umount "$m"; done < "$BT_WORK/mounts"
   for p in $BT_POOLS; do
     ! zpool list -H -o name "$p" > /dev/null 2>&1 || bt_run zpool export "$p"
   done
 }
 bt_umount_done() {
-  ! grep -q " ${BT_TARGET}[ /]" /proc/mounts || return 1
+  [ -z "$(bt_mounts_below)" ] || return 1
   for p in $BT_POOLS; do ! zpool list -H -o name "$p" > /dev/null 2>&1 || return 1; done
 }
 
@@ -533,8 +555,8 @@ bt_restore() {
     bt_note "without node: list the store, fetch the full (and the differential) for --at, verify and open them with openssl (bt-open.sh's recipe), extract the full with tar, apply the differential with the backtory of the restored system (chroot $BT_TARGET)"
     return 0
   fi
-  [ -n "$BT_STORE" ] || bt_fail 'the layout names no store' 'give --store URL'
-  [ -n "$BT_KEY" ] || bt_fail 'restoring needs the admin key' "give --key ADMIN.key (or --no-restore)"
+  [ -n "$BT_STORE" ] || bt_fail_hint 'the layout names no store' 'give --store URL'
+  [ -n "$BT_KEY" ] || bt_fail_hint 'restoring needs the admin key' "give --key ADMIN.key (or --no-restore)"
   [ -r "$BT_KEY" ] || bt_fail "cannot read the key \"$BT_KEY\""
   bt_pubkey > "$BT_WORK/host.pub"
   mkdir -p "$(bt_state)"
@@ -559,7 +581,7 @@ bt_store_ls() {
     file://*) ls -1 "${BT_STORE#file://}" ;;
     /*) ls -1 "$BT_STORE" ;;
     ftp://* | ftps://* | sftp://*) bt_curl --list-only "${BT_STORE%/}/" ;;
-    *) bt_fail "without node, $BT_ME reads only file://, ftp://, ftps:// and sftp:// stores, not \"$BT_STORE\"" ;;
+    *) bt_fail_hint "without node, $BT_ME reads only file://, ftp://, ftps:// and sftp:// stores, not \"$BT_STORE\"" 'install node and backtory here' ;;
   esac
 }
 bt_curl() {
@@ -598,7 +620,7 @@ bt_at_stamp() {
     *) a=$(printf '%s' "$BT_AT" | tr T ' ') ;;
   esac
   date -u -d "$a" +%Y%m%dT%H%M%SZ 2>/dev/null ||
-    bt_fail "cannot read --at \"$BT_AT\" without node" 'give it as 2026-11-20T03:00:00Z or 20261120T030000Z'
+    bt_fail_hint "cannot read --at \"$BT_AT\" without node" 'give it as 2026-11-20T03:00:00Z or 20261120T030000Z'
 }
 
 # bt_pick: "NAME VOLUMES" of the full and, when the point in time is a differential, of it.
@@ -654,14 +676,14 @@ bt_open_to() {
 }
 bt_tar_x() {
   if tar --version 2>/dev/null | grep -q GNU; then
-    tar -C "$BT_TARGET" -xpf - --numeric-owner --xattrs --xattrs-include='*' --acls
+    tar -C "$BT_TARGET" -xpf - --numeric-owner --xattrs --xattrs-include='*' --warning=no-unknown-keyword
   else
     tar -C "$BT_TARGET" -xpf -
   fi
 }
 
 bt_restore_tar() {
-  command -v openssl > /dev/null 2>&1 || bt_fail 'neither node nor openssl is on this rescue system' 'install openssl (or node and backtory)'
+  command -v openssl > /dev/null 2>&1 || bt_fail_hint 'neither node nor openssl is on this rescue system' 'install openssl (or node and backtory)'
   if [ -n "$BT_KEYPASS" ]; then
     openssl pkey -in "$BT_KEY" -passin "file:$BT_KEYPASS" -out "$BT_WORK/admin.key" 2>"$BT_WORK/out" ||
       bt_fail "cannot open the key \"$BT_KEY\" with the passphrase in \"$BT_KEYPASS\""
@@ -686,7 +708,7 @@ bt_restore_tar() {
   elif [ -f "$BT_TARGET/opt/backtory/bin/bt-restore.js" ] && chroot "$BT_TARGET" sh -c 'command -v node' > /dev/null 2>&1; then
     set -- chroot "$BT_TARGET" node /opt/backtory/bin/bt-restore.js --numeric-owner /
   else
-    bt_fail "the full $fname is restored into $BT_TARGET, the differential $dname is not: applying it needs backtory, and there is no node on this rescue system and no backtory in the restored system (looked for $BT_TARGET/usr/local/bin/bt-restore, and $BT_TARGET/opt/backtory/bin/bt-restore.js with node)" \
+    bt_fail_hint "the full $fname is restored into $BT_TARGET, the differential $dname is not: applying it needs backtory, and there is no node on this rescue system and no backtory in the restored system (looked for $BT_TARGET/usr/local/bin/bt-restore, and $BT_TARGET/opt/backtory/bin/bt-restore.js with node)" \
       "install node and backtory here (or give --backtory DIR), or restore the full's day only with --at"
   fi
   bt_binds

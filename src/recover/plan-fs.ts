@@ -57,16 +57,21 @@ export function fsSteps(layout: Layout, notes: string[]): Step[] {
   return steps
 }
 
+const CREATE_ONLY = new Set(['casesensitivity', 'normalization', 'utf8only', 'encryption', 'keyformat', 'keylocation', 'pbkdf2iters'])
+
 function zfsSteps(p: ZPool): Step[] {
   const vdevs = p.vdevs.flatMap((v) => [...(v.type === 'disk' ? [] : [v.type]), ...v.devices.map((d) => `@${d}`)])
   const opts = Object.entries(p.properties).flatMap(([k, v]) => ['-o', `${k}=${v}`])
-  const top = p.datasets.find((d) => d.name === p.name)
-  const rootOpts = Object.entries(top?.properties ?? {}).flatMap(([k, v]) => ['-O', `${k}=${v}`])
+  const top = Object.entries(p.datasets.find((d) => d.name === p.name)?.properties ?? {})
+  // Only what cannot change later goes to zpool create -O; the rest is set once the pool is
+  // there, which also works where -O mountpoint= is not honoured with -R (zfs-fuse).
+  const rootOpts = top.filter(([k]) => CREATE_ONLY.has(k)).flatMap(([k, v]) => ['-O', `${k}=${v}`])
+  const rootSet = top.filter(([k]) => !CREATE_ONLY.has(k)).map(([k, v]) => `${k}=${v}`)
   const children = p.datasets.filter((d) => d.name !== p.name)
   const steps: Step[] = [{
     title: `ZFS pool ${p.name} (${p.vdevs.map((v) => v.type).join(', ')})`,
     done: [words('bt_zpool_done', p.name)],
-    run: [words('bt_zpool', p.name, ...opts, ...rootOpts, '--', ...vdevs)],
+    run: [words('bt_zpool', p.name, ...opts, ...rootOpts, '--', ...vdevs), ...rootSet.map((kv) => words('bt_run', 'zfs', 'set', kv, p.name))],
   }]
   if (children.length > 0) {
     steps.push({
