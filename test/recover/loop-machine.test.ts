@@ -78,8 +78,11 @@ t.test('recover.sh rebuilds a loop-device machine and restores it', { skip }, as
   const pool = `btrec${process.pid}`
   const T = `${dir}/target`
   t.teardown(() => {
-    cmd(['zpool', 'destroy', '-f', pool])
-    for (const m of cmd(['sh', '-c', `grep -o " ${dir}[^ ]* " /proc/mounts | sort -r`]).stdout.split('\n').map((s) => s.trim()).filter(Boolean)) umount(m)
+    // Whatever a failed test left: the pool (export -f when a dataset is stuck), mounts (lazily at last), loops.
+    if (cmd(['zpool', 'destroy', '-f', pool]).code !== 0) cmd(['zpool', 'export', '-f', pool])
+    for (const m of cmd(['sh', '-c', `grep -o " ${dir}[^ ]* " /proc/mounts | sort -r`]).stdout.split('\n').map((s) => s.trim()).filter(Boolean)) {
+      if (cmd(['umount', m]).code !== 0) cmd(['umount', '-l', m])
+    }
     for (const d of devs) detach(d)
     rmSync(dir, { recursive: true, force: true })
   })
