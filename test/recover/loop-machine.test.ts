@@ -46,7 +46,7 @@ function startZfs(t: Test, dir: string): void {
 /** A PATH with every command of this system but node: a rescue system without Node. */
 function pathWithoutNode(dir: string): string {
   const bin = `${dir}/no-node-bin`
-  mkdirSync(bin)
+  mkdirSync(bin, { recursive: true })
   for (const d of ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']) {
     let names: string[] = []
     try {
@@ -234,7 +234,12 @@ t.test('recover.sh rebuilds a loop-device machine and restores it', { skip }, as
     t.equal(r.code, 1)
     t.match(r.stderr, /the full \S+_full_\S+ is restored into \S+, the differential \S+_diff_\S+ is not: applying it needs backtory, and there is no node on this rescue system and no backtory in the restored system \(looked for \S+\/usr\/local\/bin\/bt-restore, and \S+\/opt\/backtory\/bin\/bt-restore\.js with node\)/)
     t.match(r.stderr, /hint: install node and backtory here/)
-    cmd(['sh', `${dir}/recover.sh`, '--map', `${old}=${bare}`, '--target', T, '--no-restore', '--no-boot', '--log', `${dir}/recover.log`])
+    // The full's own point in time needs no backtory: the same command with --at finishes, without
+    // extracting the full a second time.
+    const at = /_(\d{8}T\d{6}Z)_full_/.exec(full.stdout)![1]!
+    const r2 = recover(bare, ['--at', at], pathWithoutNode(`${dir}/again`))
+    t.equal(r2.code, 0, r2.stderr)
+    t.notMatch(r2.stderr, /\$ bt_open_to/, 'the full is not extracted again')
     sameTree(t, bare, 'day1', 'openssl and tar', false)
   })
 })
