@@ -226,9 +226,29 @@ t.test('recover.sh rebuilds a loop-device machine and restores it', { skip }, as
     fullRun(t, large, 'larger')
   })
 
-  t.test('without node: openssl and tar restore the full, and the differential step says what is missing', async (t) => {
+  t.test('with node, into one file system: backtory restores the full and the differential, the tree is the differential\'s day', async (t) => {
+    // The node path, proved today on a layout whose tree is the root alone (no EXDEV to meet).
     const large = devs.pop()!
     detach(large)
+    const one = newDisk('one', MIB)
+    writeFileSync(`${dir}/layout-root.json`, JSON.stringify({ ...m.layout, mounts: m.layout.mounts.slice(0, 1) }))
+    const mk1 = cmd([process.execPath, `${BIN}/bt-mkrecover.js`, '--layout', `${dir}/layout-root.json`, '--store', `file://${store}`, '--verify', `${K}/host.pub`, '-o', `${dir}/recover-root.sh`])
+    t.equal(mk1.code, 0, mk1.stderr)
+    const r = cmd(['sh', `${dir}/recover-root.sh`, '--map', `${old}=${one}`, '--key', `${K}/admin.key`, '--target', T, '--no-boot', '--log', `${dir}/recover.log`], { PATH })
+    t.equal(r.code, 0, r.stderr)
+    t.match(r.stderr, /\$ node \S+backtory\.js restore --store file:\/\/\S+ --key \S+admin\.key --verify \S+host\.pub --numeric-owner --to /)
+    ok(['mount', part(one, 2), T])
+    try {
+      const d = compareTrees(`${dir}/day2`, T, { holes: false, rootMeta: false })
+        .filter((x) => !/^var\/lib\/backtory-recover(\/|$)/.test(x.path) && !(x.path === 'var/lib' || x.path === 'var') && !/^lost\+found/.test(x.path))
+      t.same(d, [], 'the tree is the differential\'s day')
+    } finally {
+      umount(T)
+    }
+  })
+
+  t.test('without node: openssl and tar restore the full, and the differential step says what is missing', async (t) => {
+    detach(devs.pop()!)
     const bare = newDisk('bare', MIB)
     const r = recover(bare, [], pathWithoutNode(dir))
     t.equal(r.code, 1)
