@@ -9,14 +9,19 @@ BT_PLAN=0 BT_FORCE=0 BT_YES=0 BT_NO_RESTORE=0 BT_NO_BOOT=0
 BT_MAPS='' BT_KEY='' BT_KEYPASS='' BT_AT='' BT_ID='' BT_PASSFILE='' BT_BACKTORY=''
 BT_TARGET=/mnt/backtory-recover
 BT_LOG=${TMPDIR:-/tmp}/backtory-recover.log
-BT_MADE='' BT_HINT='' BT_STEP='' BT_STEPS=0 BT_WORK='' BT_DEV='' BT_LAST='' info=''
+BT_EXIT=1 BT_CHECKING=0 BT_MADE='' BT_HINT='' BT_STEP='' BT_STEPS=0 BT_WORK='' BT_DEV='' BT_LAST='' info=''
 
 bt_say() { printf '%s: %s\n' "$BT_ME" "$*" >&2; }
 bt_die() {
   printf '%s: error: %s\n' "$BT_ME" "$1" >&2
   shift
   for h in "$@"; do printf '%s: hint: %s\n' "$BT_ME" "$h" >&2; done
-  exit 1
+  exit "$BT_EXIT"
+}
+# bt_usage_err MESSAGE [HINT...]: a mistake in the command line, exit 2.
+bt_usage_err() {
+  BT_EXIT=2
+  bt_die "$@"
 }
 bt_usage() {
   printf '%s\n' "usage: sh $BT_ME --plan [--map OLD=NEW,...]" \
@@ -51,7 +56,7 @@ bt_args() {
       --no-boot) BT_NO_BOOT=1 ;;
       -h | --help) bt_usage ;;
       --map | --key | --key-passphrase-file | --at | --id | --store | --password-file | --target | --log | --backtory | --set)
-        if [ $# -lt 2 ] || [ -z "$2" ]; then bt_die "option $1 needs a value" "see sh $BT_ME --help"; fi
+        if [ $# -lt 2 ] || [ -z "$2" ]; then bt_usage_err "option $1 needs a value" "see sh $BT_ME --help"; fi
         case $1 in
           --map) BT_MAPS="$BT_MAPS${BT_MAPS:+,}$2" ;;
           --key) BT_KEY=$2 ;;
@@ -66,14 +71,14 @@ bt_args() {
           --backtory) BT_BACKTORY=$2 ;;
         esac
         shift ;;
-      *) bt_die "unknown option $1" "see sh $BT_ME --help" ;;
+      *) bt_usage_err "unknown option $1" "see sh $BT_ME --help" ;;
     esac
     shift
   done
-  [ -z "$BT_AT" ] || [ -z "$BT_ID" ] || bt_die 'give --at or --id, not both'
-  case $BT_TARGET in /*) ;; *) bt_die "--target must be an absolute path: \"$BT_TARGET\"" ;; esac
+  [ -z "$BT_AT" ] || [ -z "$BT_ID" ] || bt_usage_err 'give --at or --id, not both'
+  case $BT_TARGET in /*) ;; *) bt_usage_err "--target must be an absolute path: \"$BT_TARGET\"" ;; esac
   BT_TARGET=${BT_TARGET%/}
-  [ -n "$BT_TARGET" ] || bt_die '--target / would restore over the rescue system itself'
+  [ -n "$BT_TARGET" ] || bt_usage_err '--target / would restore over the rescue system itself'
 }
 
 # --- the disk mapping: BT_MAP_<name> holds the new disk for the old disk <name>
@@ -85,9 +90,9 @@ bt_map() {
     pair=${rest%%,*}
     [ "$pair" = "$rest" ] && rest='' || rest=${rest#*,}
     old=${pair%%=*} new=${pair#*=}
-    if [ "$old" = "$pair" ] || [ -z "$old" ] || [ -z "$new" ]; then bt_die "--map wants OLD=NEW, not \"$pair\""; fi
+    if [ "$old" = "$pair" ] || [ -z "$old" ] || [ -z "$new" ]; then bt_usage_err "--map wants OLD=NEW, not \"$pair\""; fi
     old=${old#/dev/}
-    case " $BT_DISKS " in *" $old "*) ;; *) bt_die "--map names disk \"$old\", which the layout does not have" "its disks: $BT_DISKS" ;; esac
+    case " $BT_DISKS " in *" $old "*) ;; *) bt_usage_err "--map names disk \"$old\", which the layout does not have" "its disks: $BT_DISKS" ;; esac
     case $new in /*) ;; *) new=/dev/$new ;; esac
     eval "BT_MAP_$(bt_var "$old")=\$new"
   done
@@ -131,7 +136,11 @@ bt_dev() {
       bt_r=${1#part:}
       disk=$(bt_mapped "${bt_r%:*}")
       BT_DEV=$(bt_partnode "$disk" "${1##*:}")
-      [ "$BT_PLAN" = 1 ] || [ -b "$BT_DEV" ] || bt_wait_part "$disk" "$BT_DEV" ;;
+      if [ "$BT_PLAN" = 0 ] && [ ! -b "$BT_DEV" ]; then
+        # A check only asks: a partition not there yet means "not done", not a failure.
+        if [ "$BT_CHECKING" = 1 ]; then partx -u "$disk" > /dev/null 2>&1; [ -b "$BT_DEV" ]; return; fi
+        bt_wait_part "$disk" "$BT_DEV"
+      fi ;;
     md:*) BT_DEV=/dev/md/${1#md:} ;;
     lv:*) BT_DEV=/dev/${1#lv:} ;;
     luks:*) BT_DEV=/dev/mapper/${1#luks:} ;;
@@ -230,6 +239,14 @@ bt_note() {
   if [ "$BT_PLAN" = 1 ]; then printf '      # %s\n' "$*"; else bt_log "# $*"; fi
 }
 
+bt_check() {
+  BT_CHECKING=1
+  "$1" > /dev/null 2>&1
+  bt_ck=$?
+  BT_CHECKING=0
+  return $bt_ck
+}
+
 # bt_step N TITLE FUNC [always]: runs step N unless FUNC_done says it is done;
 # "always": a step that checks and changes nothing, run every time.
 bt_step() {
@@ -240,7 +257,7 @@ bt_step() {
     return 0
   fi
   : > "$BT_WORK/out"
-  if [ "${4:-}" != always ] && "$3_done" > /dev/null 2>&1; then
+  if [ "${4:-}" != always ] && bt_check "$3_done"; then
     bt_say "step $1/$BT_STEPS: $2: done already, skipped"
     bt_log "== step $1/$BT_STEPS: $2: done already"
     return 0
@@ -248,7 +265,7 @@ bt_step() {
   bt_say "step $1/$BT_STEPS: $2"
   bt_log "== step $1/$BT_STEPS: $2 ($(date -u +%Y-%m-%dT%H:%M:%SZ))"
   "$3_run"
-  [ "${4:-}" = always ] || "$3_done" > /dev/null 2>&1 || bt_fail 'its commands ran, but its result is not there' "$3_done"
+  [ "${4:-}" = always ] || bt_check "$3_done" || bt_fail 'its commands ran, but its result is not there' "$3_done"
 }
 
 bt_begin() {

@@ -95,7 +95,7 @@ export function zfsMirror(): Layout {
   }
   l.zfs.push({ name: 'tank', vdevs: [{ type: 'mirror', devices: ['part:sdb:1', 'part:sdc:1'] }], properties: { ashift: '12' },
     datasets: [
-      { name: 'tank', type: 'filesystem', volsizeBytes: null, properties: { compression: 'lz4', mountpoint: '/tank' } },
+      { name: 'tank', type: 'filesystem', volsizeBytes: null, properties: { compression: 'lz4', mountpoint: '/tank', normalization: 'formD' } },
       { name: 'tank/srv', type: 'filesystem', volsizeBytes: null, properties: { mountpoint: '/srv', atime: 'off' } },
       { name: 'tank/srv/db', type: 'filesystem', volsizeBytes: null, properties: { recordsize: '16K' } },
       { name: 'tank/swap', type: 'volume', volsizeBytes: 4294967296, properties: { volblocksize: '4096' } },

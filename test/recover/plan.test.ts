@@ -44,7 +44,8 @@ t.test('LUKS: formatted with its UUID and parameters (asking for the passphrase)
 })
 
 t.test('ZFS mirror: the pool with its properties before its vdevs, datasets parents first, mounted in order; no boot loader', async (t) => {
-  t.match(runOf(zfsMirror(), /^ZFS pool tank/), /^bt_zpool tank -o ashift=12 -O compression=lz4 -O mountpoint=\/tank -- mirror @part:sdb:1 @part:sdc:1$/)
+  // Only what zfs cannot change later is given to zpool create -O; the rest is set on the new pool.
+  t.equal(runOf(zfsMirror(), /^ZFS pool tank/), 'bt_zpool tank -o ashift=12 -O normalization=formD -- mirror @part:sdb:1 @part:sdc:1\nbt_run zfs set compression=lz4 tank\nbt_run zfs set mountpoint=/tank tank')
   t.equal(runOf(zfsMirror(), /^ZFS datasets/), 'bt_zfs_create tank/srv -o mountpoint=/srv -o atime=off\nbt_zfs_create tank/srv/db -o recordsize=16K\nbt_zfs_create tank/swap -V 4294967296 -o volblocksize=4096')
   t.equal(runOf(zfsMirror(), /^mount the tree/), 'bt_mount /srv zfs:tank/srv zfs rw,noatime\nbt_mount /srv/db zfs:tank/srv/db zfs rw')
   t.notOk(titles(zfsMirror()).some((x) => /boot loader/.test(x)))
@@ -96,4 +97,24 @@ t.test('--layout prints the embedded layout, which is the layout', async (t) => 
   const r = spawnSync('dash', [`${dir}/recover.sh`, '--layout'], { encoding: 'utf8' })
   t.equal(r.status, 0)
   t.same(JSON.parse(r.stdout), zfsMirror())
+})
+
+t.test('recover.sh refuses a bad command line (exit 2), and a run without --map or a terminal to confirm on (exit 1)', async (t) => {
+  const dir = t.testdir()
+  writeFileSync(`${dir}/recover.sh`, renderRecoverScript(zfsMirror()))
+  const run = (...args: string[]) => spawnSync('dash', [`${dir}/recover.sh`, ...args], { encoding: 'utf8', input: '' })
+  const cases: Array<[string[], number, RegExp]> = [
+    [['--bogus'], 2, /recover\.sh: error: unknown option --bogus/],
+    [['--map'], 2, /option --map needs a value/],
+    [['--map', 'sdx=/dev/vdb'], 2, /--map names disk "sdx", which the layout does not have\nrecover\.sh: hint: its disks: sdb sdc/],
+    [['--map', 'sdb'], 2, /--map wants OLD=NEW, not "sdb"/],
+    [['--at', 'x', '--id', 'y'], 2, /give --at or --id, not both/],
+    [['--target', 'rel'], 2, /--target must be an absolute path: "rel"/],
+    [['--key', 'k'], 1, /no --map for disk\(s\) sdb sdc, and no terminal to confirm on\nrecover\.sh: hint: say which new disk/],
+  ]
+  for (const [args, code, re] of cases) {
+    const r = run(...args)
+    t.equal(r.status, code, args.join(' '))
+    t.match(r.stderr, re)
+  }
 })
