@@ -15,6 +15,7 @@ import { spec as lsSpec } from '../src/cli/bt-ls.js'
 import { spec as openSpec } from '../src/cli/bt-open.js'
 import { spec as putSpec } from '../src/cli/bt-put.js'
 import { spec as rmSpec } from '../src/cli/bt-rm.js'
+import { spec as mkrecoverSpec } from '../src/cli/bt-mkrecover.js'
 import { spec as restoreSpec } from '../src/cli/bt-restore.js'
 import { spec as scanSpec } from '../src/cli/bt-scan.js'
 import { spec as sealSpec } from '../src/cli/bt-seal.js'
@@ -31,7 +32,7 @@ import { spec as wVerifySpec } from '../src/wrapper/cmd-verify.js'
 /** The package root: this file runs as dist/scripts/check-man.js. */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
-export const SPECS: CliSpec[] = [scanSpec, deltaSpec, restoreSpec, lsSpec, sealSpec, openSpec, keygenSpec, putSpec, getSpec, rmSpec, snapSpec,
+export const SPECS: CliSpec[] = [scanSpec, deltaSpec, restoreSpec, lsSpec, sealSpec, openSpec, keygenSpec, putSpec, getSpec, rmSpec, mkrecoverSpec, snapSpec,
   wInitSpec, wBackupSpec, wListSpec, wRestoreSpec, wVerifySpec, wPruneSpec, wCronSpec]
 
 /** A tool's page: man/bt-ls.1 for bt-ls, man/backtory-list.1 for the wrapper's "backtory list" (as git does). */

@@ -50,6 +50,9 @@ const SKIP: Array<{ source: string; match: string; why: string }> = [
   { source: 'backtory-prune.1', match: 'backtory prune', why: 'needs a set\'s config and keys (test/wrapper/prune.test.ts prunes a month of real backups)' },
   { source: 'backtory-restore.1', match: "--at '2026-11-20 03:00'", why: 'a point in time before the sandbox store\'s only backup' },
   { source: 'backtory-restore.1', match: '--at 1d', why: 'a point in time before the sandbox store\'s only backup' },
+  { source: 'bt-mkrecover.1', match: '-o /root/recover.sh', why: 'captures the real machine\'s disks (test/recover/loop-machine.test.ts runs bt-mkrecover and recover.sh on loop devices)' },
+  { source: 'bt-mkrecover.1', match: 'sh recover.sh --plan --map sda=/dev/vda', why: 'rebuilds a real machine\'s disks (test/recover/loop-machine.test.ts does it on loop devices)' },
+  { source: 'bt-mkrecover.1', match: 'bt-mkrecover --layout layout.json', why: 'needs the layout of a real machine (test/recover/plan.test.ts renders hand-written ones)' },
 ]
 
 /** Stands for the sandbox's path while the rewrites run; no rewrite matches it. */
