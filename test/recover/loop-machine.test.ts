@@ -184,7 +184,7 @@ t.test('recover.sh rebuilds a loop-device machine and restores it', { skip }, as
     t.equal(r.code, 0, r.stderr)
     t.match(r.stdout, new RegExp(`${old} \\(${MIB * 1024 * 1024} bytes, gpt, was /dev/${old}\\) -> /dev/loop99`))
     t.match(r.stdout, /sfdisk --no-reread .* \/dev\/loop99 </)
-    t.match(r.stdout, /mkfs\.btrfs -f -q -U \S+ -L data (-[dm] \S+ )*\/dev\/loop99p3/, "btrfs with its UUID, label and the captured profiles")
+    t.match(r.stdout, /mkfs\.btrfs -f -q -U \S+ -L data (-[dm] \S+ )*\/dev\/loop99p3/, 'btrfs with its UUID, label and the captured profiles')
   })
 
   t.test('a smaller disk is refused, with the sizes, and left untouched', async (t) => {
