@@ -42,8 +42,3 @@ export function isRestoreObject(name: string, atTop: boolean): boolean {
   if (temporaryOwner(name) !== undefined || stageOwner(name) !== undefined) return true
   return atTop && (name === MARKER || name === MARKER_TMP)
 }
-
-/** The process that made the restore object `name` (a stage or a temporary), or undefined for another name. */
-export function restoreObjectOwner(name: string): number | undefined {
-  return stageOwner(name) ?? temporaryOwner(name)
-}

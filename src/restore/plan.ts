@@ -12,7 +12,7 @@ import { asIoError } from './fsops.js'
 import { baseFile, buildContent } from './base.js'
 import { type JournalWriter, type Step } from './journal.js'
 import { type MetaOptions } from './metadata.js'
-import { isRestoreObject, restoreObjectOwner } from './names.js'
+import { isRestoreObject, stageOwner, temporaryOwner } from './names.js'
 import { namesIn, realDir, selectedAt } from './outside.js'
 import { checkLength, parentOf, safeRelative } from './safe-path.js'
 import { finishStaged, stageFile, stageSpecial } from './stage.js'
@@ -198,7 +198,8 @@ function refuseNonEmptyDir(abs: string, rel: string): void {
 /**
  * What the commit deletes in a directory the plan is leaving: in a
  * differential, whatever the target holds there and the stream did not list;
- * in a full, only the temporaries that a killed older bt-restore left.
+ * in a full, only the temporaries that a killed older bt-restore left, and
+ * the stages of killed runs at the top of a file system.
  */
 function deletions(d: OpenDir, o: PlanOptions): string[] {
   const sweeps = o.kind === 'diff' && o.unlisted !== 'unchanged'
@@ -208,8 +209,10 @@ function deletions(d: OpenDir, o: PlanOptions): string[] {
   const out: string[] = []
   // As octets, so that a name that is not UTF-8 compares equal to the stream's name for it.
   const dir = nameToFs(d.rel === '.' ? o.target : `${o.target}/${d.rel}`)
+  // Stages live at the top of the target and of each file system below it (stage-dirs.ts): only there is a dead one removed.
+  const stages = d.rel === '.' || d.region.root === d.rel
   for (const name of readdirSync(dir, { encoding: 'buffer' }).map(fsToName).sort()) {
-    const pid = restoreObjectOwner(name)
+    const pid = temporaryOwner(name) ?? (stages ? stageOwner(name) : undefined)
     const ours = isRestoreObject(name, d.rel === '.')
     if (sweeps ? d.seen!.has(name) || (ours && (pid === undefined || o.alive(pid))) : pid === undefined || o.alive(pid)) continue
     out.push(d.rel === '.' ? name : `${d.rel}/${name}`)

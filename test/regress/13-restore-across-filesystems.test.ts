@@ -287,4 +287,13 @@ t.test('on one file system the stage is as it always was: one at the top, no lis
   t.same(readdirSync(`${dir}/r/${marker.pending.stage}`).sort(), ['0', 'journal'])
   t.same(readFileSync(`${dir}/r/${marker.pending.stage}/journal`, 'utf8').split('\n').filter((l) => l.includes('"place"')),
     ['{"op":"place","path":"a","stage":"0/0","force":false}', '{"op":"place","path":"sub/b","stage":"0/1","force":false}'])
+  // A user's file with a stage's name, below the top of a file system, is no stage: a full leaves it alone.
+  mkdirSync(`${dir}/r/sub`, { recursive: true })
+  writeFileSync(`${dir}/r/sub/.bt-stage-999999999`, "mine")
+  for (const run of ['finishes the killed one', 'plans afresh']) {
+    const r = await runBin('bt-restore', [`${dir}/r`], readFileSync(`${dir}/full.bt`))
+    t.equal(r.code, 0, `the run that ${run}: ${r.stderr}`)
+  }
+  t.equal(readFileSync(`${dir}/r/sub/.bt-stage-999999999`, 'utf8'), 'mine')
+  t.same(readdirSync(`${dir}/r`).filter((n) => n.startsWith('.bt-')), [])
 })
