@@ -18,7 +18,7 @@ import { refuseBusy, removeStage, removeStale } from './cleanup.js'
 import { commit } from './commit.js'
 import { asIoError, putTimesBack } from './fsops.js'
 import { JOURNAL, JournalWriter } from './journal.js'
-import { type Marker, type Pending, readMarker, stageRoots, syncDir, writeMarker } from './marker.js'
+import { MARKER, type Marker, type Pending, readMarker, stageRoots, syncDir, writeMarker } from './marker.js'
 import { type MetaOptions } from './metadata.js'
 import { stageName } from './names.js'
 import { type PlanSummary, plan } from './plan.js'
@@ -130,8 +130,10 @@ function finish(p: Pending, full: string, holds: string[] | undefined, o: Restor
     })
   } catch (err) {
     const e = asIoError(`restoring ${p.kind} ${p.id} failed in its commit phase`, err)
-    if (e instanceof BtError) e.hints.push(
-      `${JSON.stringify(o.target)} holds part of it; fix the cause, then run the same bt-restore again with the same stream to finish it`)
+    if (e instanceof BtError) e.hints.push(e.code === 'BT_IO_EXDEV'
+      // Staged on another file system than its place: mounts below the target changed since, or an older version staged it.
+      ? `a file system below ${JSON.stringify(o.target)} was mounted or unmounted after this restore was staged: mount it as it was and run the same bt-restore again, or remove ${JSON.stringify(`${o.target}/${MARKER}`)} and restore the full again`
+      : `${JSON.stringify(o.target)} holds part of it; fix the cause, then run the same bt-restore again with the same stream to finish it`)
     throw e
   }
 }

@@ -297,3 +297,22 @@ t.test('on one file system the stage is as it always was: one at the top, no lis
   t.equal(readFileSync(`${dir}/r/sub/.bt-stage-999999999`, 'utf8'), 'mine')
   t.same(readdirSync(`${dir}/r`).filter((n) => n.startsWith('.bt-')), [])
 })
+
+t.test('a file system mounted between a kill and the rerun: the error says what happened and what to do', { skip: skipBtrfs }, async (t) => {
+  const dir = scratch(t, 'xdev')
+  const b = backups(t, dir)
+  const target = `${dir}/target`
+  mkdirSync(`${target}/etc`, { recursive: true })
+  t.ok((await killInCommit([target], b.full, 1)).paused)
+  ok(['mount', '-t', 'tmpfs', '-o', 'size=16m', 'bt-test', `${target}/etc`]) // its objects were staged on the top file system
+  t.teardown(() => void cmd(['umount', `${target}/etc`]))
+  const r = await runBin('bt-restore', [target], b.full)
+  t.equal(r.code, 1, r.stderr)
+  t.match(r.stderr, /cannot put "etc\/hosts" in place: .*\(EXDEV\)/)
+  t.match(r.stderr, /hint: a file system below ".*" was mounted or unmounted after this restore was staged: mount it as it was and run the same bt-restore again, or remove ".*\.backtory-restore\.json" and restore the full again/)
+  rmSync(`${target}/.backtory-restore.json`)
+  const again = await runBin('bt-restore', [target], b.full)
+  t.equal(again.code, 0, again.stderr)
+  t.same(compareTrees(`${b.day1}/etc`, `${target}/etc`, { rootMeta: false }), [], 'planned afresh: etc is restored onto the new file system')
+  t.same(ours(target), [])
+})
