@@ -32,7 +32,8 @@ export const spec: CliSpec = {
     { long: 'verbose', short: 'v', doc: 'print each path on standard error as it is put in place' },
   ],
   notes: ['PATTERN selects paths (glob syntax, anchored at the root); a selected directory brings its contents.',
-    'Every object is built in a stage inside DIR and renamed into place once the whole stream has proved intact;',
+    'Every object is built in a stage inside DIR (one at the top of each file system mounted below it too)',
+    'and renamed into place once the whole stream has proved intact;',
     'a restore killed while renaming is finished by running the same bt-restore again with the same stream.'],
 }
 

@@ -78,7 +78,7 @@ export function sha256File(abs: string): string {
 export function copyVerified(src: string, tmp: string, want: string, what: string): void {
   const h = createHash('sha256')
   const fd = openSync(nameToFs(src), constants.O_RDONLY | constants.O_NOFOLLOW)
-  const out = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600)
+  const out = openSync(nameToFs(tmp), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600)
   try {
     const b = Buffer.allocUnsafe(1 << 20)
     let pos = 0
@@ -111,7 +111,7 @@ export async function patch(f: EntryFrame, baseAbs: string, tmp: string, sum: { 
   const m = f.meta
   const dec = new DeltaDecoder({ baseLength: lstatSync(nameToFs(baseAbs)).size })
   const bfd = openSync(nameToFs(baseAbs), constants.O_RDONLY | constants.O_NOFOLLOW)
-  const out = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600)
+  const out = openSync(nameToFs(tmp), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600)
   const h = createHash('sha256')
   let pos = 0
   const put = (b: Buffer) => {

@@ -1,18 +1,56 @@
-// What killed restores leave at the top of a target: stage directories and
-// (from older versions) temporaries. Only our exact names are touched, and
-// only when the process that made them is gone. A stage whose process lives
-// is another bt-restore at work in the same target: the target is busy.
-import { readdirSync, rmSync } from 'node:fs'
-import { BtError, EXIT } from '../errors.js'
-import { stageOwner, temporaryOwner } from './names.js'
+// What killed restores leave in a target: stage directories and (from older
+// versions) temporaries. Only our exact names are touched, and only when the
+// process that made them is gone. A stage whose process lives is another
+// bt-restore at work in the same target: the target is busy.
+import { readFileSync, readdirSync, rmSync } from 'node:fs'
+import { BtError, EXIT, isErrno } from '../errors.js'
+import { nameToFs } from '../format/fsname.js'
+import { STAGE_LIST, stageOwner, temporaryOwner } from './names.js'
+import { realDir } from './outside.js'
+import { safeRelative } from './safe-path.js'
 
-/** Removes the stale stages and temporaries at the top of `target`, except the stage named `keep`. */
-export function removeStale(target: string, keep: string | undefined, alive: (pid: number) => boolean): void {
-  for (const name of readdirSync(target)) {
+/** Removes the stale stages (with the ones they list) and temporaries at the top of `dir`, except the stage named `keep`. */
+export function removeStale(dir: string, keep: string | undefined, alive: (pid: number) => boolean): void {
+  for (const name of readdirSync(nameToFs(dir))) {
     const pid = stageOwner(name) ?? temporaryOwner(name)
     if (pid === undefined || name === keep || alive(pid)) continue
-    rmSync(`${target}/${name}`, { recursive: true, force: true })
+    if (stageOwner(name) !== undefined) removeStage(dir, name)
+    else rmSync(nameToFs(`${dir}/${name}`), { recursive: true, force: true })
   }
+}
+
+/**
+ * Removes the stage `name` at the top of `target` and its namesakes in the
+ * other file systems that it lists (stage-dirs.ts) or that `roots` names
+ * (the marker's record): those first, since the list is in the top stage.
+ */
+export function removeStage(target: string, name: string, roots: string[] = []): void {
+  for (const root of new Set([...listedRoots(`${target}/${name}`), ...roots])) {
+    // Reached through real directories only: a symlink put in the way leads nowhere.
+    if (realDir(target, root)) rmSync(nameToFs(`${target}/${root}/${name}`), { recursive: true, force: true })
+  }
+  rmSync(nameToFs(`${target}/${name}`), { recursive: true, force: true })
+}
+
+/** The region roots a top stage lists; a line cut short by a kill named no stage yet, and is skipped. */
+function listedRoots(stage: string): string[] {
+  let text: string
+  try {
+    text = readFileSync(nameToFs(`${stage}/${STAGE_LIST}`), 'utf8')
+  } catch (err) {
+    if (isErrno(err, 'ENOENT', 'ENOTDIR')) return []
+    throw err
+  }
+  const roots: string[] = []
+  for (const line of text.split('\n')) {
+    try {
+      const root = JSON.parse(line) as unknown
+      if (typeof root === 'string' && root !== '.' && safeRelative(root) === root) roots.push(root)
+    } catch {
+      // the torn last line of a killed run, or an unsafe name: neither names a stage of ours
+    }
+  }
+  return roots
 }
 
 /**

@@ -3,6 +3,8 @@
 // finishes a commit that was killed: so each step is idempotent. A staged
 // object that is gone was renamed into place already; a directory that exists
 // is kept; metadata, links and deletions are simply done again.
+// A staged object of another file system is in the stage of the same name at
+// the top of its region (stage-dirs.ts), which the step names.
 import { linkSync, lstatSync, rmSync } from 'node:fs'
 import { type EntryMeta } from '../format/frame.js'
 import { isErrno } from '../errors.js'
@@ -14,8 +16,10 @@ import { ensureDirs, isWithin, parentOf } from './safe-path.js'
 
 export interface CommitOptions extends MetaOptions {
   target: string
-  /** Absolute path of the stage that holds the journal and the staged objects. */
+  /** Absolute path of the stage at the top of the target, which holds the journal and the staged objects of its file system. */
   stage: string
+  /** The region roots (relative to the target) whose stages hold the objects of other file systems. */
+  regions?: string[]
   /** Called with the path of each object put in place (and "deleted PATH"). */
   onStep?(what: string): void
   /** Test hook: called before step n (0-based) and once after the last. */
@@ -31,7 +35,15 @@ interface Dir {
 export function commit(o: CommitOptions, done: () => void): void {
   const dirs: Dir[] = []
   const absOf = (rel: string) => (rel === '.' ? o.target : `${o.target}/${rel}`)
-  const finish = (d: Dir) => applyModeAndTimes(absOf(d.rel), d.meta)
+  const name = o.stage.slice(o.stage.lastIndexOf('/') + 1)
+  const stageOf = (region: string | undefined) => (region === undefined ? o.stage : `${o.target}/${region}/${name}`)
+  // A region's top holds its stage until `done` removes it, which changes its times: it gets them after that.
+  const regions = new Set(o.regions)
+  const late: Dir[] = []
+  const finish = (d: Dir) => {
+    if (regions.has(d.rel)) late.push(d)
+    else applyModeAndTimes(absOf(d.rel), d.meta)
+  }
   let n = 0
   for (const s of readJournal(`${o.stage}/${JOURNAL}`)) {
     o.beforeStep?.(n++)
@@ -46,7 +58,8 @@ export function commit(o: CommitOptions, done: () => void): void {
   }
   o.beforeStep?.(n)
   done()
-  while (dirs.length > 0) finish(dirs.pop()!)
+  while (dirs.length > 0) late.push(dirs.pop()!)
+  for (const d of late) applyModeAndTimes(absOf(d.rel), d.meta)
 
   function step(s: Step): void {
     const abs = absOf(s.path)
@@ -59,7 +72,7 @@ export function commit(o: CommitOptions, done: () => void): void {
         o.onStep?.(s.path)
         return
       case 'place': {
-        const staged = `${o.stage}/${s.stage}`
+        const staged = `${stageOf(s.in)}/${s.stage}`
         try {
           replace(staged, abs, s.path, { force: s.force })
         } catch (err) {
@@ -76,9 +89,9 @@ export function commit(o: CommitOptions, done: () => void): void {
         o.onStep?.(s.path)
         return
       case 'link': {
-        const tmp = `${o.stage}/link`
+        const tmp = `${stageOf(s.in)}/link`
         removeQuietly(tmp)
-        linkSync(nameToFs(absOf(s.target)), tmp)
+        linkSync(nameToFs(absOf(s.target)), nameToFs(tmp))
         replace(tmp, abs, s.path, { force: true })
         o.onStep?.(s.path)
         return
@@ -92,7 +105,7 @@ export function commit(o: CommitOptions, done: () => void): void {
 
 function present(path: string): boolean {
   try {
-    lstatSync(path)
+    lstatSync(nameToFs(path))
     return true
   } catch (err) {
     if (isErrno(err, 'ENOENT')) return false

@@ -14,16 +14,16 @@
 import { lstatSync, mkdirSync, rmSync } from 'node:fs'
 import { BtError, InputError } from '../errors.js'
 import { type Frame, type HeaderFrame } from '../format/frame.js'
-import { sys } from '../sys/native.js'
-import { refuseBusy, removeStale } from './cleanup.js'
+import { refuseBusy, removeStage, removeStale } from './cleanup.js'
 import { commit } from './commit.js'
-import { asIoError } from './fsops.js'
+import { asIoError, putTimesBack } from './fsops.js'
 import { JOURNAL, JournalWriter } from './journal.js'
-import { type Marker, type Pending, readMarker, syncDir, writeMarker } from './marker.js'
+import { MARKER, type Marker, type Pending, readMarker, stageRoots, syncDir, writeMarker } from './marker.js'
 import { type MetaOptions } from './metadata.js'
 import { stageName } from './names.js'
 import { type PlanSummary, plan } from './plan.js'
 import { covers, normalPatterns, samePatterns, selector } from './select.js'
+import { StageDirs } from './stage-dirs.js'
 
 export interface RestoreOptions extends MetaOptions {
   /** Absolute path of an existing directory. */
@@ -64,9 +64,10 @@ export async function restoreStream(frames: AsyncIterable<Frame>, o: RestoreOpti
   const full = kind === 'full' ? header.info.id : header.info.base!
   const holds = kind === 'diff' ? paths : heldAfterFull(marker, full, paths)
 
-  // The stage lives inside the target (rename needs one filesystem); a refusal puts the target's own times back.
+  // The stage lives inside the target (rename needs one file system; others below it get their own,
+  // stage-dirs.ts); a refusal puts the target's own times back.
   const root = lstatSync(o.target, { bigint: true })
-  if (pending) rmSync(`${o.target}/${pending.stage}`, { recursive: true, force: true }) // superseded by this full
+  if (pending) removeStage(o.target, pending.stage, stageRoots(pending)) // superseded by this full
   removeStale(o.target, undefined, o.alive)
   const stage = `${o.target}/${name}`
   mkdirSync(stage, { mode: 0o700 })
@@ -78,8 +79,10 @@ export async function restoreStream(frames: AsyncIterable<Frame>, o: RestoreOpti
   }
   let sum: PlanSummary
   const journal = new JournalWriter(`${stage}/${JOURNAL}`)
+  const stages = new StageDirs(o.target, stage, name, o.alive)
   try {
-    sum = await plan(it, journal, { ...o, select: selector(paths), stage, kind, unlisted: header.info.unlisted })
+    const top = { root: '.', dev: Number(root.dev) }
+    sum = await plan(it, journal, { ...o, select: selector(paths), stages, top, kind, unlisted: header.info.unlisted })
     journal.close()
   } catch (err) {
     try {
@@ -87,12 +90,15 @@ export async function restoreStream(frames: AsyncIterable<Frame>, o: RestoreOpti
     } catch {
       // closed already: the journal failed at its sync; the stage goes either way
     }
+    stages.removeAll()
     rmSync(stage, { recursive: true, force: true })
     putTimesBack(o.target, root.atimeNs, root.mtimeNs)
     throw err
   }
   syncDir(stage)
-  const now: Pending = { id: header.info.id, kind, stage: name, ...(paths ? { paths } : {}) }
+  const others = stages.paths()
+  for (const p of others) syncDir(`${o.target}/${p}`)
+  const now: Pending = { id: header.info.id, kind, stage: name, ...(others.length > 0 ? { stages: others } : {}), ...(paths ? { paths } : {}) }
   // What the target will hold once committed, so that a rerun that finishes the commit records the same.
   writeMarker(o.target, { full, diff: null, ...(holds ? { paths: holds } : {}), pending: now })
   finish(now, full, holds, o)
@@ -116,15 +122,18 @@ function finish(p: Pending, full: string, holds: string[] | undefined, o: Restor
     throw new InputError('BT_MARKER', `the stage ${JSON.stringify(stage)} of the unfinished restore of ${p.kind} ${p.id} is missing`,
       'the target cannot be finished: restore the full again into an empty directory')
   }
+  const regions = stageRoots(p)
   try {
-    commit({ ...o, stage, beforeStep: o.beforeCommitStep }, () => {
+    commit({ ...o, stage, regions, beforeStep: o.beforeCommitStep }, () => {
       writeMarker(o.target, { full, diff: p.kind === 'diff' ? p.id : null, ...(holds ? { paths: holds } : {}) })
-      rmSync(stage, { recursive: true, force: true })
+      removeStage(o.target, p.stage, regions)
     })
   } catch (err) {
     const e = asIoError(`restoring ${p.kind} ${p.id} failed in its commit phase`, err)
-    if (e instanceof BtError) e.hints.push(
-      `${JSON.stringify(o.target)} holds part of it; fix the cause, then run the same bt-restore again with the same stream to finish it`)
+    if (e instanceof BtError) e.hints.push(e.code === 'BT_IO_EXDEV'
+      // Staged on another file system than its place: mounts below the target changed since, or an older version staged it.
+      ? `a file system below ${JSON.stringify(o.target)} was mounted or unmounted after this restore was staged: mount it as it was and run the same bt-restore again, or remove ${JSON.stringify(`${o.target}/${MARKER}`)} and restore the full again`
+      : `${JSON.stringify(o.target)} holds part of it; fix the cause, then run the same bt-restore again with the same stream to finish it`)
     throw e
   }
 }
@@ -186,11 +195,4 @@ function unfinished(target: string, p: Pending, id: string): InputError {
   return new InputError('BT_UNFINISHED',
     `${JSON.stringify(target)} holds an unfinished restore of ${p.kind} ${p.id}, killed in its commit phase; differential ${id} cannot apply until it is finished`,
     `run the same bt-restore again with ${p.kind} ${p.id}${p.paths ? ` and the paths ${p.paths.map((x) => JSON.stringify(x)).join(' ')}` : ''} to finish it, then apply differential ${id}`)
-}
-
-function putTimesBack(target: string, atimeNs: bigint, mtimeNs: bigint): void {
-  const ns = (t: bigint) => [Number(t / 1_000_000_000n), Number(t % 1_000_000_000n)] as const
-  const [as, an] = ns(atimeNs)
-  const [ms, mn] = ns(mtimeNs)
-  sys().lutimens(target, as, an, ms, mn)
 }

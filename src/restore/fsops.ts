@@ -7,6 +7,7 @@ import { BtError, EXIT, IoError, isErrno } from '../errors.js'
 import { type EntryFrame } from '../format/frame.js'
 import { nameToFs } from '../format/fsname.js'
 import { writeAll } from '../sys/io.js'
+import { sys } from '../sys/native.js'
 
 export { writeAll }
 
@@ -18,7 +19,7 @@ export function asIoError(what: string, err: unknown): unknown {
 
 export function removeQuietly(path: string): void {
   try {
-    unlinkSync(path)
+    unlinkSync(nameToFs(path))
   } catch {
     // Best effort while failing already: the original error is the one to report.
   }
@@ -38,11 +39,12 @@ export function makeDir(abs: string): void {
   }
 }
 
-/** `tmp` is a stage name (ASCII); `abs` the place in the target, a name from the stream. */
+/** `tmp` is a staged object; `abs` the place in the target, a name from the stream. */
 export function replace(tmp: string, abs: string, rel: string, opts: { force?: boolean } = {}): void {
   const path = nameToFs(abs)
+  const from = nameToFs(tmp) // a stage below a mount point whose name is not UTF-8
   try {
-    renameSync(tmp, path)
+    renameSync(from, path)
   } catch (err) {
     if (!isErrno(err, 'EISDIR', 'ENOTEMPTY', 'EEXIST')) throw err
     try {
@@ -54,13 +56,13 @@ export function replace(tmp: string, abs: string, rel: string, opts: { force?: b
         `cannot restore ${JSON.stringify(rel)}: a non-empty directory is in the way`,
         ['restore into an empty directory, or move the directory aside'])
     }
-    renameSync(tmp, path)
+    renameSync(from, path)
   }
 }
 
 /** Writes a file's content to `tmp`; `beforeClose` may set metadata through the open descriptor. */
 export async function writeFile(tmp: string, f: EntryFrame, sum: { bytes: number }, beforeClose?: (fd: number) => void): Promise<void> {
-  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
+  const fd = openSync(nameToFs(tmp), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
   let ok = false
   try {
     // A captured file's size is known only at the end of its body: plain content is written as it comes.
@@ -92,4 +94,10 @@ export async function writeFile(tmp: string, f: EntryFrame, sum: { bytes: number
   }
 }
 
-
+/** Sets a directory's times back to what they were (a refused restore leaves no trace but the status change time). */
+export function putTimesBack(dir: string, atimeNs: bigint, mtimeNs: bigint): void {
+  const ns = (t: bigint) => [Number(t / 1_000_000_000n), Number(t % 1_000_000_000n)] as const
+  const [as, an] = ns(atimeNs)
+  const [ms, mn] = ns(mtimeNs)
+  sys().lutimens(nameToFs(dir), as, an, ms, mn)
+}

@@ -11,12 +11,15 @@ import { writeAll } from '../sys/io.js'
 export type Step =
   /** Make the directory (replacing what is in the way); owner and xattrs now, mode and times once left. */
   | { op: 'dir'; path: string; meta: EntryMeta }
-  /** Rename the staged object `stage` (a name in the stage) onto the path; `force` removes a non-empty directory in the way. */
-  | { op: 'place'; path: string; stage: string; force?: boolean }
+  /**
+   * Rename the staged object `stage` (a name in the stage) onto the path; `force` removes a non-empty directory in the way.
+   * `in`: the region root whose stage holds it, for a path on another file system than the target's top (stage-dirs.ts).
+   */
+  | { op: 'place'; path: string; stage: string; force?: boolean; in?: string }
   /** Apply new metadata to the file already at the path. */
   | { op: 'meta'; path: string; meta: EntryMeta }
-  /** Make the path a hard link to `target`, a regular file of the same stream. */
-  | { op: 'link'; path: string; target: string }
+  /** Make the path a hard link to `target`, a regular file of the same stream; made in the stage of region `in`, as for 'place'. */
+  | { op: 'link'; path: string; target: string; in?: string }
   /** Remove the path and everything below it. */
   | { op: 'delete'; path: string }
 

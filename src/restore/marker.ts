@@ -6,6 +6,7 @@
 // that was cut short is finished by rerunning the same restore.
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs'
 import { InputError, isErrno } from '../errors.js'
+import { nameToFs } from '../format/fsname.js'
 import { MARKER, MARKER_TMP } from './names.js'
 
 export { MARKER }
@@ -17,6 +18,8 @@ export interface Pending {
   kind: 'full' | 'diff'
   /** Name of the stage directory at the top of the target. */
   stage: string
+  /** The stages of the same name on the other file systems below the target, relative to it (stage-dirs.ts); absent when there are none. */
+  stages?: string[]
   /** The PATTERN arguments of the run being committed (normalised, sorted); absent for a whole stream. */
   paths?: string[]
   /** Written by older versions for a full restored with PATTERN: such a commit is planned again, never resumed. */
@@ -37,7 +40,21 @@ function valid(m: Marker): boolean {
   if (typeof m.full !== 'string' || !(m.diff === null || typeof m.diff === 'string') || !isPaths(m.paths)) return false
   const p = m.pending
   return p === undefined || (typeof p.id === 'string' && (p.kind === 'full' || p.kind === 'diff') &&
-    typeof p.stage === 'string' && /^\.bt-stage-[0-9]+$/.test(p.stage) && isPaths(p.paths))
+    typeof p.stage === 'string' && /^\.bt-stage-[0-9]+$/.test(p.stage) && isPaths(p.paths) && isStages(p.stages, p.stage))
+}
+
+/** Each the stage's name below a safe relative path, never at the top (that is `stage` itself). */
+function isStages(v: unknown, stage: string): boolean {
+  if (v === undefined) return true
+  return isPaths(v) && (v as string[]).every((s) => {
+    const root = s.slice(0, -(stage.length + 1))
+    return s.endsWith(`/${stage}`) && root !== '' && !root.split('/').some((c) => c === '' || c === '.' || c === '..')
+  })
+}
+
+/** The region roots of a pending commit's other stages. */
+export function stageRoots(p: Pending): string[] {
+  return (p.stages ?? []).map((s) => s.slice(0, -(p.stage.length + 1)))
 }
 
 export function readMarker(target: string): Marker | undefined {
@@ -77,7 +94,7 @@ export function writeMarker(target: string, m: Marker): void {
 }
 
 export function syncDir(dir: string): void {
-  const fd = openSync(dir, 'r')
+  const fd = openSync(nameToFs(dir), 'r')
   try {
     fsyncSync(fd)
   } finally {

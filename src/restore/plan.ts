@@ -4,7 +4,7 @@
 // will do. The target itself is only read. A full is planned like a
 // differential against an empty tree: every entry is new, nothing is deleted
 // but backtory's own stale temporaries.
-import { lstatSync, mkdirSync, readdirSync } from 'node:fs'
+import { lstatSync, readdirSync } from 'node:fs'
 import { BtError, EXIT, InputError, UnsafePathError, isErrno } from '../errors.js'
 import { type EntryFrame, type Frame } from '../format/frame.js'
 import { fsToName, nameToFs } from '../format/fsname.js'
@@ -12,16 +12,19 @@ import { asIoError } from './fsops.js'
 import { baseFile, buildContent } from './base.js'
 import { type JournalWriter, type Step } from './journal.js'
 import { type MetaOptions } from './metadata.js'
-import { isRestoreObject, temporaryOwner } from './names.js'
+import { isRestoreObject, stageOwner, temporaryOwner } from './names.js'
 import { namesIn, realDir, selectedAt } from './outside.js'
 import { checkLength, parentOf, safeRelative } from './safe-path.js'
 import { finishStaged, stageFile, stageSpecial } from './stage.js'
-import { type OpenDir, TreeView, kindOf } from './tree-view.js'
+import { type StageDirs } from './stage-dirs.js'
+import { type OpenDir, type Region, TreeView, kindOf } from './tree-view.js'
 
 export interface PlanOptions extends MetaOptions {
   target: string
-  /** Absolute path of this run's stage. */
-  stage: string
+  /** This run's stages: the one at the top of the target, and those on other file systems below it. */
+  stages: StageDirs
+  /** The file system of the target's top. */
+  top: Region
   kind: 'full' | 'diff'
   /** A version 2 differential may list only what changed: unlisted paths then stay as they are. */
   unlisted?: 'deleted' | 'unchanged'
@@ -41,14 +44,7 @@ export async function plan(frames: AsyncIterator<Frame>, journal: JournalWriter,
   // What a directory of the differential holds besides what it lists is deleted, unless the stream says unchanged.
   const sweeps = diff && o.unlisted !== 'unchanged'
   const push = (s: Step) => journal.push(s)
-  const view = new TreeView(o.target, (d) => { for (const path of deletions(d, o)) push({ op: 'delete', path }) })
-  // Staged objects go in subdirectories of 4096: a flat directory of millions slows every create.
-  let staged = 0
-  const stageName = () => {
-    const n = staged++
-    if ((n & 4095) === 0) mkdirSync(`${o.stage}/${n >> 12}`)
-    return `${n >> 12}/${n & 4095}`
-  }
+  const view = new TreeView(o.target, o.top, (d) => { for (const path of deletions(d, o)) push({ op: 'delete', path }) })
 
   const entry = async (f: EntryFrame, rel: string): Promise<void> => {
     const m = f.meta
@@ -56,7 +52,7 @@ export async function plan(frames: AsyncIterator<Frame>, journal: JournalWriter,
     if (rel === '.') {
       view.leaveFor('.')
       push({ op: 'dir', path: '.', meta: m })
-      view.declare('.', 'dir', true, sweeps ? new Set() : undefined)
+      view.declare('.', 'dir', o.top.dev, sweeps ? new Set() : undefined)
       sum.entries++
       return
     }
@@ -66,34 +62,34 @@ export async function plan(frames: AsyncIterator<Frame>, journal: JournalWriter,
     if (diff && m.op === 'deleted') {
       // Checked on its way like any entry (parentOf), so a deletion never reaches through a symlink.
       push({ op: 'delete', path: rel })
-      view.declare(rel, 'other', false)
+      view.declare(rel, 'other')
       sum.entries++
       return
     }
     const kind = kindOf(m.type)
     if (kind === 'dir') {
       push({ op: 'dir', path: rel, meta: m })
-      view.declare(rel, 'dir', parent.exists && isDir(abs), sweeps ? new Set() : undefined)
+      view.declare(rel, 'dir', parent.exists ? dirDev(abs) : undefined, sweeps ? new Set() : undefined)
       sum.entries++
       return
     }
     // What the commit replaces: a directory of this same stream, or (a differential knows its tree) anything.
     const force = diff || view.kindAt(rel) === 'dir'
     if (!force && parent.exists) refuseNonEmptyDir(abs, rel)
-    const step = await build(f, rel, force)
-    view.declare(rel, kind, false)
+    const step = await build(f, rel, force, parent.region.root)
+    view.declare(rel, kind)
     if (step) {
       push(step)
       sum.entries++
     }
   }
 
-  const build = async (f: EntryFrame, rel: string, force: boolean): Promise<Step | undefined> => {
+  /** Builds the object in the stage on the file system of region `root`, where its parent is or will be. */
+  const build = async (f: EntryFrame, rel: string, force: boolean, root: string): Promise<Step | undefined> => {
     const m = f.meta
-    const name = stageName()
-    const tmp = `${o.stage}/${name}`
-    const place: Step = { op: 'place', path: rel, stage: name, force }
-    if (m.type === 'hardlink') return link(rel, m.path, m.linkpath ?? '')
+    const { stage, tmp, in: region } = o.stages.next(root)
+    const place: Step = region === undefined ? { op: 'place', path: rel, stage, force } : { op: 'place', path: rel, stage, force, in: region }
+    if (m.type === 'hardlink') return link(rel, m.path, m.linkpath ?? '', region)
     if (m.type !== 'file') {
       stageSpecial(m, tmp, o)
       return place
@@ -129,8 +125,8 @@ export async function plan(frames: AsyncIterator<Frame>, journal: JournalWriter,
     if (rel !== '.' && realDir(o.target, rel)) for (const path of selectedAt(o.target, rel, o.select!)) push({ op: 'delete', path })
   }
 
-  /** A hard link reaches only a regular file that this stream put at its target before it. */
-  const link = (rel: string, path: string, linkpath: string): Step | undefined => {
+  /** A hard link reaches only a regular file that this stream put at its target before it; `region` as for a staged object. */
+  const link = (rel: string, path: string, linkpath: string, region: string | undefined): Step | undefined => {
     let target: string
     try {
       if (linkpath === '') throw new Error('it is empty')
@@ -139,7 +135,8 @@ export async function plan(frames: AsyncIterator<Frame>, journal: JournalWriter,
       throw new UnsafePathError(path, `its link target ${JSON.stringify(linkpath)} is unsafe (${(err as Error).message.replace(/^.*: /, '')})`)
     }
     view.checkWay(target, path)
-    if (view.kindAt(target) === 'file') return { op: 'link', path: rel, target }
+    const step: Step = region === undefined ? { op: 'link', path: rel, target } : { op: 'link', path: rel, target, in: region }
+    if (view.kindAt(target) === 'file') return step
     if (o.select && !o.select(target)) {
       o.warn(`cannot restore hard link ${JSON.stringify(rel)}: its target ${JSON.stringify(target)} was not selected`)
       return undefined
@@ -147,7 +144,7 @@ export async function plan(frames: AsyncIterator<Frame>, journal: JournalWriter,
     // A differential that leaves unchanged files out may link to one: the full's file, checked in the target as it is.
     if (diff && o.unlisted === 'unchanged' && view.kindAt(target) === undefined) {
       baseFile(o.target, target, `the target of hard link ${JSON.stringify(rel)}, unchanged since the full`)
-      return { op: 'link', path: rel, target }
+      return step
     }
     if (o.select && view.kindAt(target) === undefined) {
       o.warn(`cannot restore hard link ${JSON.stringify(rel)}: its target ${JSON.stringify(target)} was not selected`)
@@ -180,18 +177,20 @@ export async function plan(frames: AsyncIterator<Frame>, journal: JournalWriter,
   return sum
 }
 
-function isDir(abs: string): boolean {
+/** The st_dev of the directory at `abs`, or undefined when there is none (nothing, or something else). */
+function dirDev(abs: string): number | undefined {
   try {
-    return lstatSync(nameToFs(abs)).isDirectory()
+    const st = lstatSync(nameToFs(abs))
+    return st.isDirectory() ? st.dev : undefined
   } catch (err) {
-    if (isErrno(err, 'ENOENT', 'ENOTDIR')) return false
+    if (isErrno(err, 'ENOENT', 'ENOTDIR')) return undefined
     throw err
   }
 }
 
 /** A full never removes a directory with content to put a non-directory there. */
 function refuseNonEmptyDir(abs: string, rel: string): void {
-  if (!isDir(abs) || readdirSync(nameToFs(abs)).length === 0) return
+  if (dirDev(abs) === undefined || readdirSync(nameToFs(abs)).length === 0) return
   throw new BtError('BT_TYPE_CONFLICT', EXIT.FAILURE, `cannot restore ${JSON.stringify(rel)}: a non-empty directory is in the way`,
     ['restore into an empty directory, or move the directory aside; nothing was changed'])
 }
@@ -199,7 +198,8 @@ function refuseNonEmptyDir(abs: string, rel: string): void {
 /**
  * What the commit deletes in a directory the plan is leaving: in a
  * differential, whatever the target holds there and the stream did not list;
- * in a full, only the temporaries that a killed older bt-restore left.
+ * in a full, only the temporaries that a killed older bt-restore left, and
+ * the stages of killed runs at the top of a file system.
  */
 function deletions(d: OpenDir, o: PlanOptions): string[] {
   const sweeps = o.kind === 'diff' && o.unlisted !== 'unchanged'
@@ -209,8 +209,10 @@ function deletions(d: OpenDir, o: PlanOptions): string[] {
   const out: string[] = []
   // As octets, so that a name that is not UTF-8 compares equal to the stream's name for it.
   const dir = nameToFs(d.rel === '.' ? o.target : `${o.target}/${d.rel}`)
+  // Stages live at the top of the target and of each file system below it (stage-dirs.ts): only there is a dead one removed.
+  const stages = d.rel === '.' || d.region.root === d.rel
   for (const name of readdirSync(dir, { encoding: 'buffer' }).map(fsToName).sort()) {
-    const pid = temporaryOwner(name)
+    const pid = temporaryOwner(name) ?? (stages ? stageOwner(name) : undefined)
     const ours = isRestoreObject(name, d.rel === '.')
     if (sweeps ? d.seen!.has(name) || (ours && (pid === undefined || o.alive(pid))) : pid === undefined || o.alive(pid)) continue
     out.push(d.rel === '.' ? name : `${d.rel}/${name}`)

@@ -17,9 +17,10 @@ export async function stageFile(f: EntryFrame, tmp: string, o: MetaOptions, sum:
 
 /** A symlink, device or FIFO. */
 export function stageSpecial(m: EntryMeta, tmp: string, o: MetaOptions): void {
-  if (m.type === 'symlink') symlinkSync(nameToFs(m.linkpath!), tmp)
-  else if (m.type === 'fifo') sys().mkfifo(tmp, 0o600)
-  else sys().mknod(tmp, (m.type === 'chardev' ? constants.S_IFCHR : constants.S_IFBLK) | 0o600, m.devmajor ?? 0, m.devminor ?? 0)
+  const path = nameToFs(tmp)
+  if (m.type === 'symlink') symlinkSync(nameToFs(m.linkpath!), path)
+  else if (m.type === 'fifo') sys().mkfifo(path, 0o600)
+  else sys().mknod(path, (m.type === 'chardev' ? constants.S_IFCHR : constants.S_IFBLK) | 0o600, m.devmajor ?? 0, m.devminor ?? 0)
   finishStaged(m, tmp, o)
 }
 

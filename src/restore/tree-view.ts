@@ -7,6 +7,10 @@
 // stream from bt-scan declares every directory before what it holds), and what
 // each path was declared as is a compact table (path-kinds.ts); only paths off
 // the stack are looked up there or in the tree.
+//
+// Each open directory also knows the file system region it is in (its
+// st_dev, or its nearest existing ancestor's for one the commit will make),
+// so that the plan stages what goes into it on the same file system.
 import { lstatSync } from 'node:fs'
 import { UnsafePathError, isErrno } from '../errors.js'
 import { type EntryType } from '../format/frame.js'
@@ -15,6 +19,12 @@ import { type Kind, PathKinds } from './path-kinds.js'
 import { isWithin } from './safe-path.js'
 
 export type { Kind }
+
+/** A file system's part of the target: the directory at its top (a mount point or subvolume root; "." for the target's own) and its st_dev. */
+export interface Region {
+  root: string
+  dev: number
+}
 
 export interface OpenDir {
   rel: string
@@ -26,6 +36,8 @@ export interface OpenDir {
   seen?: Set<string>
   /** A directory of the stream that PATTERN left out: only the selected paths in it are swept. */
   outside?: boolean
+  /** Where what is put in it lives: the region of the directory there now, or of its nearest existing ancestor. */
+  region: Region
 }
 
 export function kindOf(type: EntryType): Kind {
@@ -41,7 +53,8 @@ export class TreeView {
   readonly stack: OpenDir[] = []
   private readonly declared = new PathKinds()
 
-  constructor(private readonly target: string, private readonly onLeave: (d: OpenDir) => void) {}
+  /** `top` is the target's own region: its st_dev. */
+  constructor(private readonly target: string, private readonly top: Region, private readonly onLeave: (d: OpenDir) => void) {}
 
   /** What the stream last declared at `rel`, if anything. */
   kindAt(rel: string): Kind | undefined {
@@ -66,7 +79,7 @@ export class TreeView {
     let top = this.leaveFor(rel)
     if (top === undefined) {
       // A stream without a root entry: the target itself is the root.
-      top = { rel: '.', exists: true, declared: false }
+      top = { rel: '.', exists: true, declared: false, region: this.top }
       this.stack.push(top)
     }
     const parts = rel.split('/')
@@ -77,15 +90,17 @@ export class TreeView {
       if (kind === 'symlink') throw through(entry, dir)
       if (kind !== undefined && kind !== 'dir') throw notDir(entry, dir)
       let exists = false
+      let region: Region = top.region
       try {
         const st = lstatSync(nameToFs(`${this.target}/${dir}`))
         exists = st.isDirectory()
         if (kind === undefined && st.isSymbolicLink()) throw through(entry, dir)
         if (kind === undefined && !exists) throw notDir(entry, dir)
+        region = within(region, dir, exists ? st.dev : undefined)
       } catch (err) {
         if (!isErrno(err, 'ENOENT', 'ENOTDIR')) throw err
       }
-      top = { rel: dir, exists, declared: kind === 'dir' }
+      top = { rel: dir, exists, declared: kind === 'dir', region }
       this.stack.push(top)
     }
     return top
@@ -113,21 +128,32 @@ export class TreeView {
     }
   }
 
-  /** Records what the stream puts at `rel`; a directory becomes the innermost open one. */
-  declare(rel: string, kind: Kind, exists: boolean, seen?: Set<string>): void {
+  /**
+   * Records what the stream puts at `rel`; a directory becomes the innermost
+   * open one (`dev`: the st_dev of the directory the target holds there, if any).
+   */
+  declare(rel: string, kind: Kind, dev?: number, seen?: Set<string>): void {
     if (rel !== '.') this.declared.set(rel, kind)
-    if (kind === 'dir') this.stack.push({ rel, exists, declared: true, seen })
+    if (kind !== 'dir') return
+    const region = rel === '.' ? this.top : within(this.stack[this.stack.length - 1]?.region ?? this.top, rel, dev)
+    this.stack.push({ rel, exists: dev !== undefined, declared: true, seen, region })
   }
 
   /** Enters a directory of a differential that PATTERN left out and that the target holds, as a real directory. */
   enterOutside(rel: string): void {
-    this.stack.push({ rel, exists: true, declared: false, seen: new Set(), outside: true })
+    const region = rel === '.' ? this.top : within(this.stack[this.stack.length - 1]?.region ?? this.top, rel, lstatSync(nameToFs(`${this.target}/${rel}`)).dev)
+    this.stack.push({ rel, exists: true, declared: false, seen: new Set(), outside: true, region })
   }
 
   /** Leaves every open directory, innermost first. */
   finish(): void {
     while (this.stack.length > 0) this.onLeave(this.stack.pop()!)
   }
+}
+
+/** The region of the directory `rel`, inside `up`'s: its own when the directory there has another st_dev. */
+function within(up: Region, rel: string, dev: number | undefined): Region {
+  return dev === undefined || dev === up.dev ? up : { root: rel, dev }
 }
 
 function through(entry: string, dir: string): UnsafePathError {
