@@ -5,7 +5,7 @@
 // anew (bt-mkrecover -o writes it whole or not at all) with the set's store,
 // name and host key in it: the one file an admin copies off the host.
 import { type Action, type SetConfig } from './set.js'
-import { shQuote, type Stage } from './pipeline.js'
+import { command, shQuote, type Stage } from './pipeline.js'
 
 export const LAYOUT_CAPTURE = 'backtory-layout.json'
 
@@ -13,10 +13,17 @@ function recoverArgs(set: SetConfig): string[] {
   return ['--store', set.store.url, '--set', set.name, '--verify', set.verifyKey]
 }
 
-/** The capture that puts the layout into the backup, when the set keeps a recover script. */
+/**
+ * The capture that puts the layout into the backup, when the set keeps a
+ * recover script. By absolute paths, as the wrapper runs its own tools: cron's
+ * PATH does not hold them. A capture that fails must not cost the night's
+ * backup: the layout is then short or empty, and writing recover.sh after the
+ * backup fails with bt-mkrecover's own message (exit 3).
+ */
 export function layoutCapture(set: SetConfig): Action[] {
   if (set.recoverScript === undefined) return []
-  return [{ kind: 'capture', name: LAYOUT_CAPTURE, command: ['bt-mkrecover', '--json', ...recoverArgs(set)].map(shQuote).join(' ') }]
+  const { file, argv } = command({ tool: 'bt-mkrecover', args: ['--json', ...recoverArgs(set)] })
+  return [{ kind: 'capture', name: LAYOUT_CAPTURE, command: `${[file, ...argv].map(shQuote).join(' ')} || true` }]
 }
 
 /** The stage that writes recover.sh after a stored backup. */
