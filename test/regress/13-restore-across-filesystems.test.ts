@@ -316,3 +316,23 @@ t.test('a file system mounted between a kill and the rerun: the error says what 
   t.same(compareTrees(`${b.day1}/etc`, `${target}/etc`, { rootMeta: false }), [], 'planned afresh: etc is restored onto the new file system')
   t.same(ours(target), [])
 })
+
+t.test('a file system mounted at a name that is not UTF-8 gets its stage too', { skip: skipBtrfs }, async (t) => {
+  const dir = scratch(t, 'xdev')
+  const name = Buffer.from('caf\xe9', 'latin1') // the octets c a f 0xe9: not UTF-8
+  const at = (root: string, ...rest: string[]) => Buffer.concat([Buffer.from(`${dir}/${root}/`), name, ...rest.map((r) => Buffer.from(r))])
+  mkdirSync(at('src'), { recursive: true })
+  writeFileSync(at('src', '/f'), 'content\n')
+  linkSync(at('src', '/f'), at('src', '/g'))
+  mkdirSync(at('target'), { recursive: true })
+  const mountPoint = `"${dir}/target/$(printf 'caf\\351')"` // an argument holds the octet only through the shell
+  t.equal(sh(`mount -t tmpfs -o size=16m bt-test ${mountPoint}`).code, 0)
+  t.teardown(() => void sh(`umount ${mountPoint}`))
+  t.not(lstatSync(at('target')).dev, lstatSync(`${dir}/target`).dev, 'a file system of its own')
+  t.equal(sh(`bt-scan.js "${dir}/src" > "${dir}/s.bt"`).code, 0)
+  const r = await runBin('bt-restore', [`${dir}/target`], readFileSync(`${dir}/s.bt`))
+  t.equal(r.code, 0, r.stderr)
+  t.equal(readFileSync(at('target', '/f'), 'utf8'), 'content\n')
+  t.equal(lstatSync(at('target', '/g')).ino, lstatSync(at('target', '/f')).ino, 'the hard link, made in that file system\'s stage')
+  t.same(readdirSync(at('target'), { encoding: 'buffer' }).map((b) => b.toString('latin1')).sort(), ['f', 'g'], 'no stage left')
+})
