@@ -1,6 +1,6 @@
 // Pure codec for the two tar building blocks backtory uses: the 512-byte ustar
 // header and the pax extended-header body. No I/O; the reader and writer own that.
-import { FrameError, FrameSizeError } from '../errors.js'
+import { FrameError, FrameSizeError, type Place } from '../errors.js'
 import { fsToName, nameBytes } from './fsname.js'
 
 export const BLOCK = 512
@@ -46,9 +46,20 @@ function putOctal(b: Buffer, [off, len]: readonly [number, number], n: number): 
 }
 
 function getString(b: Buffer, [off, len]: readonly [number, number]): string {
-  const end = b.indexOf(0, off)
-  return fsToName(b.subarray(off, end === -1 || end > off + len ? off + len : end))
+  const limit = off + len
+  let end = off
+  let ascii = true
+  for (; end < limit; end++) {
+    const c = b[end]!
+    if (c === 0) break
+    if (c >= 0x80) ascii = false
+  }
+  if (end === off) return ''
+  // Most names are ASCII: no UTF-8 check needed, and latin1 is the cheapest decoder.
+  return ascii ? b.toString('latin1', off, end) : fsToName(b.subarray(off, end))
 }
+
+const SP = 0x20
 
 function getOctal(b: Buffer, [off, len]: readonly [number, number], field: string): number {
   if (b[off]! & 0x80) {
@@ -60,9 +71,17 @@ function getOctal(b: Buffer, [off, len]: readonly [number, number], field: strin
   }
   // Tolerance (backtory-stream(5), READING RULES): leading spaces, then octal
   // digits, then any mix of NULs and spaces to the end; no digit at all is 0.
-  const m = /^ *([0-7]*)[\0 ]*$/.exec(b.toString('latin1', off, off + len))
-  if (!m) throw new FrameError('ustar header', `field ${field} is not octal`)
-  return m[1] === '' ? 0 : parseInt(m[1]!, 8)
+  const end = off + len
+  let i = off
+  while (i < end && b[i] === SP) i++
+  let n = 0
+  for (; i < end; i++) {
+    const c = b[i]!
+    if (c < 0x30 || c > 0x37) break
+    n = n * 8 + (c - 0x30)
+  }
+  for (; i < end; i++) if (b[i] !== 0 && b[i] !== SP) throw new FrameError('ustar header', `field ${field} is not octal`)
+  return n
 }
 
 /** Rewrites the chksum field of a 512-byte header after its other fields were set (or edited). */
@@ -113,13 +132,17 @@ export function encodeUstar(h: Ustar): Buffer {
   return setChecksum(b)
 }
 
-export function decodeUstar(b: Buffer, where: string): Ustar {
+export function decodeUstar(b: Buffer, where: Place): Ustar {
   const stored = getOctal(b, F.chksum, 'chksum')
   if (stored !== checksum(b)) throw new FrameError(where, 'ustar header checksum mismatch')
-  const magic = b.toString('binary', F.magic[0], F.magic[0] + 6)
-  if (magic !== 'ustar\0' && magic !== 'ustar ') throw new FrameError(where, 'not a ustar header')
-  const prefix = magic === 'ustar\0' ? getString(b, F.prefix) : ''
+  // "ustar\0" (POSIX) or "ustar " (GNU, whose prefix area holds other things).
+  const m = F.magic[0]
+  if (b[m] !== 0x75 || b[m + 1] !== 0x73 || b[m + 2] !== 0x74 || b[m + 3] !== 0x61 || b[m + 4] !== 0x72 || (b[m + 5] !== 0 && b[m + 5] !== SP)) {
+    throw new FrameError(where, 'not a ustar header')
+  }
+  const prefix = b[m + 5] === 0 ? getString(b, F.prefix) : ''
   const name = getString(b, F.name)
+  const tf = b[F.typeflag[0]]!
   return {
     name: prefix ? `${prefix}/${name}` : name,
     mode: getOctal(b, F.mode, 'mode'),
@@ -127,7 +150,7 @@ export function decodeUstar(b: Buffer, where: string): Ustar {
     gid: getOctal(b, F.gid, 'gid'),
     size: getOctal(b, F.size, 'size'),
     mtime: getOctal(b, F.mtime, 'mtime'),
-    typeflag: String.fromCharCode(b[F.typeflag[0]]!) === '\0' ? '0' : String.fromCharCode(b[F.typeflag[0]]!),
+    typeflag: tf === 0 ? '0' : TYPEFLAG_CHAR[tf] ?? String.fromCharCode(tf),
     linkname: getString(b, F.linkname),
     uname: getString(b, F.uname),
     gname: getString(b, F.gname),
@@ -135,6 +158,9 @@ export function decodeUstar(b: Buffer, where: string): Ustar {
     devminor: getOctal(b, F.devminor, 'devminor'),
   }
 }
+
+/** One-character strings for the typeflag octets, made once. */
+const TYPEFLAG_CHAR: string[] = Array.from({ length: 128 }, (_, c) => String.fromCharCode(c))
 
 export function isZeroBlock(b: Buffer): boolean {
   return b.equals(ZERO_BLOCK)
@@ -161,23 +187,36 @@ export function encodePax(records: Iterable<[string, string | Buffer]>): Buffer 
   return Buffer.concat(parts)
 }
 
-export function decodePax(body: Buffer, where: string): PaxRecords {
+export function decodePax(body: Buffer, where: Place): PaxRecords {
   const out: PaxRecords = new Map()
   let off = 0
   while (off < body.length) {
-    const sp = body.indexOf(0x20, off)
-    if (sp === -1 || sp - off > 20) throw new FrameError(where, 'pax record without a length')
-    const lenText = body.toString('ascii', off, sp)
-    if (!/^[1-9][0-9]*$/.test(lenText)) throw new FrameError(where, `pax record length ${JSON.stringify(lenText)}`)
-    const len = Number(lenText)
+    // "<len> ": a decimal length without a leading zero, at most 20 digits.
+    let len = 0
+    let sp = off
+    for (; sp < body.length && sp - off <= 20; sp++) {
+      const c = body[sp]!
+      if (c === 0x20) break
+      len = len * 10 + (c - 0x30)
+      if (c < 0x30 || c > 0x39 || (sp === off && c === 0x30)) len = NaN
+    }
+    if (sp >= body.length || body[sp] !== 0x20 || sp - off > 20) throw new FrameError(where, 'pax record without a length')
+    if (sp === off || Number.isNaN(len)) throw new FrameError(where, `pax record length ${JSON.stringify(body.toString('ascii', off, sp))}`)
     const end = off + len
     if (end > body.length || body[end - 1] !== 0x0a) throw new FrameError(where, 'pax record overruns its header')
-    const eq = body.indexOf(0x3d, sp + 1)
-    if (eq === -1 || eq >= end) throw new FrameError(where, 'pax record without "="')
+    let eq = sp + 1
+    let ascii = true
+    let nul = false
+    for (; eq < end; eq++) {
+      const c = body[eq]!
+      if (c === 0x3d) break
+      if (c === 0) nul = true
+      else if (c >= 0x80) ascii = false
+    }
+    if (eq >= end) throw new FrameError(where, 'pax record without "="')
     if (eq === sp + 1) throw new FrameError(where, 'pax record with an empty key')
-    const keyBytes = body.subarray(sp + 1, eq)
-    if (keyBytes.includes(0)) throw new FrameError(where, 'pax key holds a NUL octet')
-    const key = keyBytes.toString('utf8')
+    if (nul) throw new FrameError(where, 'pax key holds a NUL octet')
+    const key = ascii ? body.toString('latin1', sp + 1, eq) : body.toString('utf8', sp + 1, eq)
     // Later records override earlier ones, as POSIX says.
     out.set(key, body.subarray(eq + 1, end - 1))
     off = end
