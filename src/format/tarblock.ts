@@ -33,15 +33,37 @@ const F = {
 function putString(b: Buffer, [off, len]: readonly [number, number], s: string | Buffer): void {
   // Overlong values are cut here on purpose: the pax record carries the real one.
   // Names travel as their octets (fsname.ts): a non-UTF-8 name is written as it is.
+  if (typeof s === 'string' && putAscii(b, off, s, len) >= 0) return
   const bytes = typeof s === 'string' ? nameBytes(s) : s
   bytes.copy(b, off, 0, Math.min(len, bytes.length))
+}
+
+/**
+ * Writes the first `max` characters of `s` at b[off] when `s` is all ASCII
+ * (one octet a character) and returns how many; -1, writing nothing, when it
+ * is not. Most names and every number are ASCII, and a loop is cheaper than
+ * making a Buffer of each.
+ */
+export function putAscii(b: Buffer, off: number, s: string, max = s.length): number {
+  const n = s.length
+  for (let i = 0; i < n; i++) if (s.charCodeAt(i) >= 0x80) return -1
+  const k = n < max ? n : max
+  for (let i = 0; i < k; i++) b[off + i] = s.charCodeAt(i)
+  return k
 }
 
 function putOctal(b: Buffer, [off, len]: readonly [number, number], n: number): void {
   // Values too large for the field are clamped; the pax record carries the real one.
   const max = 8 ** (len - 1) - 1
-  const s = Math.min(Math.max(0, Math.trunc(n)), max).toString(8).padStart(len - 1, '0')
-  b.write(s, off, len - 1, 'ascii')
+  let v = Math.min(Math.max(0, Math.trunc(n)), max)
+  if (Number.isNaN(v)) {
+    b.write(v.toString(8).padStart(len - 1, '0'), off, len - 1, 'ascii')
+  } else {
+    for (let i = off + len - 2; i >= off; i--) {
+      b[i] = 0x30 + (v % 8)
+      v = Math.floor(v / 8)
+    }
+  }
   b[off + len - 1] = 0
 }
 
@@ -112,21 +134,28 @@ export function splitName(path: string): [Buffer, Buffer] {
   return [Buffer.alloc(0), bytes]
 }
 
-export function encodeUstar(h: Ustar): Buffer {
-  const b = Buffer.allocUnsafe(BLOCK).fill(0) // from the shared slab: a header per entry must not cost an ArrayBuffer each
-  const [prefix, name] = splitName(h.name)
-  putString(b, F.name, name)
-  putString(b, F.prefix, prefix)
+/**
+ * A ustar header block. `into`, when given, is a zeroed 512-byte block to
+ * fill (a slice of a frame's buffer), which saves a copy.
+ */
+export function encodeUstar(h: Ustar, into?: Buffer): Buffer {
+  const b = into ?? Buffer.allocUnsafe(BLOCK).fill(0) // from the shared slab: a header per entry must not cost an ArrayBuffer each
+  // An ASCII name of up to 100 octets goes as it is (splitName would not split it).
+  if (h.name.length > 100 || putAscii(b, F.name[0], h.name) < 0) {
+    const [prefix, name] = splitName(h.name)
+    putString(b, F.name, name)
+    putString(b, F.prefix, prefix)
+  }
   putOctal(b, F.mode, h.mode & 0o7777)
   putOctal(b, F.uid, h.uid)
   putOctal(b, F.gid, h.gid)
   putOctal(b, F.size, h.size)
   putOctal(b, F.mtime, h.mtime)
   b.write(h.typeflag, F.typeflag[0], 1, 'ascii')
-  putString(b, F.linkname, h.linkname)
-  b.write('ustar\x0000', F.magic[0], 8, 'binary')
-  putString(b, F.uname, h.uname)
-  putString(b, F.gname, h.gname)
+  if (h.linkname !== '') putString(b, F.linkname, h.linkname)
+  putAscii(b, F.magic[0], 'ustar\x0000')
+  if (h.uname !== '') putString(b, F.uname, h.uname)
+  if (h.gname !== '') putString(b, F.gname, h.gname)
   putOctal(b, F.devmajor, h.devmajor)
   putOctal(b, F.devminor, h.devminor)
   return setChecksum(b)
@@ -176,15 +205,48 @@ export type PaxRecords = Map<string, Buffer>
 
 /** Encodes pax records "<len> <key>=<value>\n"; values are raw bytes (xattrs need that). */
 export function encodePax(records: Iterable<[string, string | Buffer]>): Buffer {
-  const parts: Buffer[] = []
+  const list = Array.isArray(records) ? records as Array<[string, string | Buffer]> : [...records]
+  const out = Buffer.allocUnsafe(paxLength(list))
+  writePax(out, 0, list)
+  return out
+}
+
+/** The length of encodePax(records). */
+export function paxLength(records: Array<[string, string | Buffer]>): number {
+  let total = 0
+  for (const [key, value] of records) total += recordLength(key, value)
+  return total
+}
+
+function recordLength(key: string, value: string | Buffer): number {
+  const rest = Buffer.byteLength(key) + (typeof value === 'string' ? Buffer.byteLength(value) : value.length) + 3 // ' ' '=' '\n'
+  const len = rest + digits(rest)
+  return digits(len) === digits(rest) ? len : rest + digits(len)
+}
+
+function digits(n: number): number {
+  let d = 1
+  for (let x = n; x >= 10; x = Math.floor(x / 10)) d++
+  return d
+}
+
+/** Writes encodePax(records) into out at off, in one pass and no Buffer per record; returns the end. */
+export function writePax(out: Buffer, off: number, records: Array<[string, string | Buffer]>): number {
   for (const [key, value] of records) {
-    const v = typeof value === 'string' ? Buffer.from(value, 'utf8') : value
-    const rest = Buffer.byteLength(key) + v.length + 3 // ' ' '=' '\n'
-    let len = rest + String(rest).length
-    if (String(len).length !== String(rest).length) len = rest + String(len).length
-    parts.push(Buffer.from(`${len} ${key}=`, 'utf8'), v, Buffer.from('\n'))
+    const len = recordLength(key, value)
+    off += putAscii(out, off, String(len))
+    out[off++] = 0x20
+    const k = putAscii(out, off, key)
+    off += k >= 0 ? k : out.write(key, off, 'utf8')
+    out[off++] = 0x3d
+    if (typeof value !== 'string') off += value.copy(out, off)
+    else {
+      const v = putAscii(out, off, value)
+      off += v >= 0 ? v : out.write(value, off, 'utf8')
+    }
+    out[off++] = 0x0a
   }
-  return Buffer.concat(parts)
+  return off
 }
 
 export function decodePax(body: Buffer, where: Place): PaxRecords {
