@@ -78,7 +78,7 @@ for n in $FILES; do
 		say "building $tree"
 		node "$ROOT/bench/make-tree.js" "$tree" "$n" >/dev/null
 	fi
-	cat "$tree"/*/*/* >/dev/null # warm cache
+	find "$tree" -type f -exec cat {} + >/dev/null # warm cache
 	i=0
 	for b in $BT; do
 		i=$((i + 1))
