@@ -62,7 +62,7 @@ export class TrailingDataError extends InputError {
 }
 
 export class DigestMismatchError extends InputError {
-  constructor(where: string) {
+  constructor(where: Place) {
     super('BT_DIGEST', `stream is corrupt: chain digest mismatch at ${where}`,
       'a byte changed in storage or in transit; fetch the archive again or restore from another copy')
   }
@@ -82,8 +82,14 @@ export class FrameSizeError extends InputError {
   }
 }
 
+/**
+ * Where in a stream a frame lies, for messages: a string, or an object whose
+ * toString makes it, so that a reader builds the text only when it fails.
+ */
+export type Place = string | { toString(): string }
+
 export class FrameError extends InputError {
-  constructor(where: string, detail: string) {
+  constructor(where: Place, detail: string) {
     super('BT_FRAME', `malformed frame at ${where}: ${detail}`,
       'the stream is corrupt; fetch it again or restore from another copy')
   }

@@ -6,7 +6,7 @@ import { maxHeader, openInput } from './input.js'
 import { type Io } from './io.js'
 import { frameJson, frameLine } from './listing.js'
 import { UsageError } from '../errors.js'
-import { writeLine } from './write.js'
+import { LineBatch } from './write.js'
 import { remoteOptions } from './remote.js'
 import { listRemote } from './remote-ls.js'
 import { isUrl } from '../transport/url.js'
@@ -38,9 +38,19 @@ export async function main({ opts, args }: Parsed, io: Io, signal: AbortSignal):
   }
   const input = openInput(io, args[0], signal)
   const show = opts.json ? frameJson : frameLine
-  for await (const f of readFrames(input, { maxHeader: maxHeader(io) })) {
-    await writeLine(io.stdout, show(await settled(f))) // a capture's line waits for its size
+  const lines = new LineBatch(io.stdout)
+  try {
+    for await (const f of readFrames(input, { maxHeader: maxHeader(io) })) {
+      const f2 = f.kind === 'entry' && f.meta.capture ? await settled(f) : f // a capture's line waits for its size
+      const wait = lines.add(show(f2))
+      if (wait) await wait
+    }
+  } catch (err) {
+    // What came before the damage is listed all the same.
+    await lines.flush().catch(() => undefined)
+    throw err
   }
+  await lines.flush()
   return EXIT.OK
 }
 

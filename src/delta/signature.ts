@@ -61,19 +61,23 @@ function checkBlockSize(blockSize: number): void {
 /** Builds a signature from the base content fed in chunks of any size. */
 export class SignatureBuilder {
   readonly blockSize: number
-  private weak = new Int32Array(64)
-  private strong = Buffer.alloc(64 * STRONG_LEN)
+  private weak: Int32Array
+  private strong: Buffer
   private count = 0
   private length = 0
-  // A block split across chunks is gathered here; whole blocks inside a chunk are summed in place.
-  private readonly partial: Buffer
+  // A block split across chunks is gathered here (made on first need: a small
+  // file usually arrives in one chunk); whole blocks inside a chunk are summed in place.
+  private partial: Buffer | undefined
   private fill = 0
   private done = false
 
-  constructor(blockSize: number) {
+  /** `expectedLength`, when known, sizes the tables once instead of growing them. */
+  constructor(blockSize: number, expectedLength?: number) {
     checkBlockSize(blockSize)
     this.blockSize = blockSize
-    this.partial = Buffer.alloc(blockSize)
+    const blocks = expectedLength === undefined ? 64 : Math.min(Math.max(1, blockCount(expectedLength, blockSize)), 1 << 16)
+    this.weak = new Int32Array(blocks)
+    this.strong = Buffer.allocUnsafe(blocks * STRONG_LEN)
   }
 
   update(chunk: Uint8Array): void {
@@ -83,15 +87,16 @@ export class SignatureBuilder {
     let off = 0
     if (this.fill > 0) {
       const n = Math.min(B - this.fill, chunk.length)
-      this.partial.set(chunk.subarray(0, n), this.fill)
+      this.partial!.set(chunk.subarray(0, n), this.fill)
       this.fill += n
       off = n
       if (this.fill < B) return
-      this.add(this.partial, 0, B)
+      this.add(this.partial!, 0, B)
       this.fill = 0
     }
     for (; off + B <= chunk.length; off += B) this.add(chunk, off, off + B)
     if (off < chunk.length) {
+      this.partial ??= Buffer.allocUnsafe(B)
       this.partial.set(chunk.subarray(off), 0)
       this.fill = chunk.length - off
     }
@@ -100,7 +105,7 @@ export class SignatureBuilder {
   finish(): Signature {
     if (this.done) throw new Error('SignatureBuilder.finish called twice')
     this.done = true
-    if (this.fill > 0) this.add(this.partial, 0, this.fill)
+    if (this.fill > 0) this.add(this.partial!, 0, this.fill)
     return {
       blockSize: this.blockSize,
       length: this.length,
@@ -114,12 +119,12 @@ export class SignatureBuilder {
       const weak = new Int32Array(this.count * 2)
       weak.set(this.weak)
       this.weak = weak
-      const strong = Buffer.alloc(this.count * 2 * STRONG_LEN)
-      this.strong.copy(strong)
+      const strong = Buffer.allocUnsafe(this.count * 2 * STRONG_LEN)
+      this.strong.copy(strong, 0, 0, this.count * STRONG_LEN)
       this.strong = strong
     }
     const block = buf.subarray(start, end)
-    this.weak[this.count] = rollsum(block, 0, block.length)
+    this.weak[this.count] = rollsum(buf, start, end)
     strongSum(block).copy(this.strong, this.count * STRONG_LEN)
     this.count++
   }

@@ -1,7 +1,7 @@
 // bt-delta --full and --rebuild-from: turns the entries of a full stream into
 // the index that later differentials are made against. The same function
 // serves both, so a rebuilt index is byte-identical to the original.
-import { createHash } from 'node:crypto'
+import { createHash, hash } from 'node:crypto'
 import { InputError } from '../errors.js'
 import { type EntryFrame, type Frame, type StreamInfo, formatTime } from '../format/frame.js'
 import { MAX_BLOCKS, MIN_BLOCK, SignatureBuilder, blockSizeFor, encodeSignature } from '../delta/signature.js'
@@ -17,9 +17,9 @@ export async function indexEntry(f: EntryFrame, writer: IndexWriter): Promise<vo
     writer.add(e)
     return
   }
-  const h = createHash('sha256')
   if (m.sparse) {
     // Holes are not read, so a sparse file is identified by its map and its data.
+    const h = createHash('sha256')
     e.sparse = true
     h.update(JSON.stringify(m.sparse))
     for await (const c of f.body) h.update(c)
@@ -31,16 +31,28 @@ export async function indexEntry(f: EntryFrame, writer: IndexWriter): Promise<vo
   // block, and is dropped past MAX_BLOCKS blocks (1 GiB), where that block would
   // make the table grow without bound; such a capture then travels literally.
   const capture = m.capture !== undefined
-  let sig: SignatureBuilder | undefined = new SignatureBuilder(capture ? MIN_BLOCK : blockSizeFor(m.size))
-  let seen = 0
-  for await (const c of f.body) {
-    h.update(c)
-    seen += c.length
-    if (capture && seen > MIN_BLOCK * MAX_BLOCKS) sig = undefined
-    sig?.update(c)
+  let sig: SignatureBuilder | undefined = new SignatureBuilder(capture ? MIN_BLOCK : blockSizeFor(m.size), capture ? undefined : m.size)
+  const chunks = f.body[Symbol.asyncIterator]()
+  let r = await chunks.next()
+  if (!capture && !r.done && r.value.length === m.size) {
+    // The whole content in one chunk, as most small files come: digested in one call.
+    sig.update(r.value)
+    e.sha256 = hash('sha256', r.value)
+    r = await chunks.next()
+    if (!r.done) throw new Error(`indexEntry: more data than the ${m.size} bytes of ${JSON.stringify(m.path)}`)
+  } else {
+    const h = createHash('sha256')
+    let seen = 0
+    for (; !r.done; r = await chunks.next()) {
+      const c = r.value
+      h.update(c)
+      seen += c.length
+      if (capture && seen > MIN_BLOCK * MAX_BLOCKS) sig = undefined
+      sig?.update(c)
+    }
+    e.sha256 = h.digest('hex')
   }
   e.size = m.size
-  e.sha256 = h.digest('hex')
   writer.add(e, sig && encodeSignature(sig.finish()))
 }
 

@@ -4,7 +4,7 @@
 // tar readers choke on a g header at the end (Python's tarfile), on two g
 // headers in a row, or on any g header before a member (newer libarchive).
 import { createHash } from 'node:crypto'
-import { FrameError, VersionError } from '../errors.js'
+import { FrameError, type Place, VersionError } from '../errors.js'
 import { nameBytes } from './fsname.js'
 import {
   type HeaderFrame, type IncompleteFrame, type StreamInfo, type TrailerFrame, READ_VERSIONS, UNLISTED, type Unlisted,
@@ -41,7 +41,7 @@ export function encodeNoteRecords(path: string, reason: string): Array<[string, 
 }
 
 /** Version 2: the incomplete note an x header carries, if any. */
-export function decodeNote(pax: PaxRecords, where: string): IncompleteFrame | undefined {
+export function decodeNote(pax: PaxRecords, where: Place): IncompleteFrame | undefined {
   const path = nameOf(pax, 'BACKTORY.incomplete-path')
   const reason = text(pax, 'BACKTORY.incomplete-reason')
   if (path === undefined && reason === undefined) return undefined
@@ -53,7 +53,7 @@ export function decodeNote(pax: PaxRecords, where: string): IncompleteFrame | un
  * The header records. `typeflag` is the block they came in: version 1 has
  * them in a g frame, version 2 in the x header of the root entry.
  */
-export function decodeHeader(pax: PaxRecords, typeflag: 'g' | 'x', where: string): HeaderFrame {
+export function decodeHeader(pax: PaxRecords, typeflag: 'g' | 'x', where: Place): HeaderFrame {
   const need = (key: string): string => {
     const v = text(pax, key)
     if (v === undefined) throw new FrameError(where, `header frame lacks ${key}`)
@@ -87,7 +87,7 @@ export function decodeHeader(pax: PaxRecords, typeflag: 'g' | 'x', where: string
 }
 
 /** Every count is required: no digest covers the trailer's own records. */
-export function decodeTrailer(pax: PaxRecords, where: string): TrailerFrame {
+export function decodeTrailer(pax: PaxRecords, where: Place): TrailerFrame {
   const chain = text(pax, 'BACKTORY.chain')
   if (chain === undefined) throw new FrameError(where, 'trailer frame lacks BACKTORY.chain')
   return {
@@ -97,7 +97,7 @@ export function decodeTrailer(pax: PaxRecords, where: string): TrailerFrame {
 }
 
 /** Version 1: decodes a global (typeflag g) frame: header, incomplete note or trailer. */
-export function decodeGlobal(pax: PaxRecords, where: string): HeaderFrame | IncompleteFrame | TrailerFrame {
+export function decodeGlobal(pax: PaxRecords, where: Place): HeaderFrame | IncompleteFrame | TrailerFrame {
   const kind = text(pax, 'BACKTORY.kind')
   switch (kind) {
     case 'header':

@@ -1,6 +1,6 @@
 // The typed view of a backtory stream. Every `BACKTORY.*` key is decoded here,
 // once, into the Frame union; nothing else in the code looks at pax keys or names.
-import { FrameError } from '../errors.js'
+import { FrameError, type Place } from '../errors.js'
 import { fsToName, isBinaryName, nameBytes } from './fsname.js'
 import { type PaxRecords, type Ustar } from './tarblock.js'
 
@@ -139,13 +139,41 @@ export function formatTime(t: Time): string {
   return `${t.sec}.${String(t.nsec).padStart(9, '0')}`
 }
 
-export function parseTime(s: string, where: string): Time {
+export function parseTime(s: string, where: Place): Time {
   const m = /^(-?)(0|[1-9][0-9]{0,15})(?:\.([0-9]{1,9})[0-9]*)?$/.exec(s)
   if (!m) throw new FrameError(where, `bad time ${JSON.stringify(s)}`)
   const whole = Number(m[2])
   const frac = m[3] ? Number(m[3].padEnd(9, '0')) : 0
   if (m[1] !== '-') return { sec: whole, nsec: frac }
   return frac === 0 ? { sec: -whole, nsec: 0 } : { sec: -whole - 1, nsec: 1_000_000_000 - frac }
+}
+
+/**
+ * parseTime of a record's octets. The common form (non-negative seconds, up
+ * to 9 fractional digits) is read from the bytes; anything else goes the
+ * long way, which also makes the error message.
+ */
+function timeOfBytes(b: Buffer, where: Place): Time {
+  const n = b.length
+  let i = 0
+  let sec = 0
+  for (; i < n && i < 16; i++) {
+    const c = b[i]!
+    if (c < 0x30 || c > 0x39) break
+    sec = sec * 10 + (c - 0x30)
+  }
+  if (i === 0 || (i > 1 && b[0] === 0x30)) return parseTime(b.toString('utf8'), where)
+  if (i === n) return { sec, nsec: 0 }
+  if (b[i] !== 0x2e || i + 1 === n) return parseTime(b.toString('utf8'), where)
+  let nsec = 0
+  let k = 0
+  for (i++; i < n; i++, k++) {
+    const c = b[i]!
+    if (c < 0x30 || c > 0x39) return parseTime(b.toString('utf8'), where)
+    if (k < 9) nsec = nsec * 10 + (c - 0x30)
+  }
+  for (; k < 9; k++) nsec *= 10
+  return { sec, nsec }
 }
 
 /** The pax records of an entry, in a fixed order so that output is deterministic. */
@@ -207,14 +235,28 @@ export function nameOf(pax: PaxRecords, key: string): string | undefined {
   return v === undefined ? undefined : fsToName(v)
 }
 
-export function int(pax: PaxRecords, key: string, fallback: number, where: string): number {
-  const v = text(pax, key)
+export function int(pax: PaxRecords, key: string, fallback: number, where: Place): number {
+  const v = pax.get(key)
   if (v === undefined) return fallback
-  if (!/^(0|[1-9][0-9]*)$/.test(v) || !Number.isSafeInteger(Number(v))) throw new FrameError(where, `bad ${key} ${JSON.stringify(v)}`)
-  return Number(v)
+  const n = decimal(v, 16)
+  if (n < 0 || !Number.isSafeInteger(n)) throw new FrameError(where, `bad ${key} ${JSON.stringify(v.toString('utf8'))}`)
+  return n
 }
 
-export function decodeEntry(u: Ustar, pax: PaxRecords, where: string, version = STREAM_VERSION): EntryMeta {
+/** The value of decimal digits without a leading zero (at most `max` of them), or -1. */
+function decimal(b: Buffer, max: number): number {
+  const n = b.length
+  if (n === 0 || n > max || (n > 1 && b[0] === 0x30)) return -1
+  let v = 0
+  for (let i = 0; i < n; i++) {
+    const c = b[i]!
+    if (c < 0x30 || c > 0x39) return -1
+    v = v * 10 + (c - 0x30)
+  }
+  return v
+}
+
+export function decodeEntry(u: Ustar, pax: PaxRecords, where: Place, version = STREAM_VERSION): EntryMeta {
   const type = TYPE_OF[u.typeflag]
   if (!type) throw new FrameError(where, `unsupported tar entry type ${JSON.stringify(u.typeflag)}`)
   const sparse = text(pax, 'GNU.sparse.major') !== undefined
@@ -225,12 +267,12 @@ export function decodeEntry(u: Ustar, pax: PaxRecords, where: string, version = 
   // A sparse file's GNU.sparse.name wins over any path record (GNU tar's rule).
   const rawPath = (sparse ? nameOf(pax, 'GNU.sparse.name') : undefined) ?? nameOf(pax, 'path') ?? u.name
   if (rawPath === '') throw new FrameError(where, 'an entry with an empty path')
-  const path = rawPath.replace(/\/+$/, '') || (rawPath.startsWith('/') ? '/' : '.')
+  const path = rawPath.charCodeAt(rawPath.length - 1) !== 0x2f ? rawPath : rawPath.replace(/\/+$/, '') || (rawPath.startsWith('/') ? '/' : '.')
   if (path === '.' && type !== 'directory') throw new FrameError(where, `the root "." as a ${type}: the root is a directory`)
-  const mtimeText = text(pax, 'mtime')
-  const ctimeText = text(pax, 'BACKTORY.ctime')
+  const mtimeBytes = pax.get('mtime')
+  const ctimeBytes = pax.get('BACKTORY.ctime')
   const xattrs: Array<[string, Buffer]> = []
-  for (const [k, v] of pax) if (k.startsWith('SCHILY.xattr.')) xattrs.push([unescapeKey(k.slice(13)), v])
+  for (const [k, v] of pax) if (k.charCodeAt(0) === 0x53 && k.startsWith('SCHILY.xattr.')) xattrs.push([unescapeKey(k.slice(13)), v])
   const meta: EntryMeta = {
     path,
     type,
@@ -239,11 +281,11 @@ export function decodeEntry(u: Ustar, pax: PaxRecords, where: string, version = 
     gid: int(pax, 'gid', u.gid, where),
     uname: text(pax, 'uname') ?? u.uname,
     gname: text(pax, 'gname') ?? u.gname,
-    mtime: mtimeText === undefined ? { sec: u.mtime, nsec: 0 } : parseTime(mtimeText, where),
+    mtime: mtimeBytes === undefined ? { sec: u.mtime, nsec: 0 } : timeOfBytes(mtimeBytes, where),
     size: type === 'file' ? (sparse ? int(pax, 'GNU.sparse.realsize', 0, where) : storedSize(u, pax, where)) : 0,
     xattrs,
   }
-  if (ctimeText !== undefined) meta.ctime = parseTime(ctimeText, where)
+  if (ctimeBytes !== undefined) meta.ctime = timeOfBytes(ctimeBytes, where)
   const linkpath = nameOf(pax, 'linkpath') ?? (u.linkname || undefined)
   if (type === 'symlink' || type === 'hardlink') {
     if (linkpath === undefined || linkpath === '') throw new FrameError(where, `${type} ${JSON.stringify(path)} without a target`)
@@ -253,13 +295,10 @@ export function decodeEntry(u: Ustar, pax: PaxRecords, where: string, version = 
     meta.devmajor = u.devmajor
     meta.devminor = u.devminor
   }
-  for (const key of ['BACKTORY.dev', 'BACKTORY.ino'] as const) {
-    // Decimal, but possibly above 2^53 - 1: checked as text, kept as text.
-    const v = text(pax, key)
-    if (v === undefined) continue
-    if (!/^(0|[1-9][0-9]{0,19})$/.test(v)) throw new FrameError(where, `bad ${key} ${JSON.stringify(v)} (a decimal number)`)
-    meta[key === 'BACKTORY.dev' ? 'dev' : 'ino'] = v
-  }
+  const dev = devIno(pax, 'BACKTORY.dev', where)
+  if (dev !== undefined) meta.dev = dev
+  const ino = devIno(pax, 'BACKTORY.ino', where)
+  if (ino !== undefined) meta.ino = ino
   if (sparse) meta.sparse = [] // filled from the map that opens the data
   const op = text(pax, 'BACKTORY.op')
   if (op !== undefined) {
@@ -294,11 +333,19 @@ export function decodeEntry(u: Ustar, pax: PaxRecords, where: string, version = 
   return meta
 }
 
+/** BACKTORY.dev and BACKTORY.ino: decimal, but possibly above 2^53 - 1, so checked as text and kept as text. */
+function devIno(pax: PaxRecords, key: string, where: Place): string | undefined {
+  const v = pax.get(key)
+  if (v === undefined) return undefined
+  if (decimal(v, 20) < 0) throw new FrameError(where, `bad ${key} ${JSON.stringify(v.toString('utf8'))} (a decimal number)`)
+  return v.toString('latin1')
+}
+
 /**
  * The part keys of an entry: undefined for an ordinary entry. Only a regular
  * file that is neither sparse nor a record may be a part.
  */
-export function decodePart(pax: PaxRecords, meta: EntryMeta, where: string): CapturePart | undefined {
+export function decodePart(pax: PaxRecords, meta: EntryMeta, where: Place): CapturePart | undefined {
   const more = text(pax, 'BACKTORY.more')
   if (!pax.has('BACKTORY.part')) {
     if (more !== undefined) throw new FrameError(where, 'BACKTORY.more without BACKTORY.part')
@@ -313,7 +360,7 @@ export function decodePart(pax: PaxRecords, meta: EntryMeta, where: string): Cap
 }
 
 /** Bytes of data that follow the entry's ustar header (sparse map included). */
-export function storedSize(u: Ustar, pax: PaxRecords, where: string): number {
+export function storedSize(u: Ustar, pax: PaxRecords, where: Place): number {
   return int(pax, 'size', u.size, where)
 }
 

@@ -5,7 +5,7 @@
 // Versions 1 and 2 differ only in where the header, notes and trailer live
 // (their own g frames, or the x headers of members); consumers see the same frames.
 import {
-  DigestMismatchError, FrameError, NotAStreamError, TrailingDataError, TruncatedStreamError,
+  DigestMismatchError, FrameError, NotAStreamError, type Place, TrailingDataError, TruncatedStreamError,
 } from '../errors.js'
 import { ByteSource } from './bytes.js'
 import { decodeGlobal, decodeHeader, decodeNote, decodeTrailer, tarRecordsDigest } from './control.js'
@@ -24,20 +24,40 @@ export interface ReadOptions {
 
 export const DEFAULT_MAX_HEADER = 1 << 20
 
+const DONE: Promise<IteratorResult<Buffer>> = Promise.resolve({ done: true, value: undefined })
+
 export class Body implements AsyncIterable<Buffer> {
   constructor(private readonly src: ByteSource, public remaining: number, private readonly path: string) {}
 
-  async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
-    while (this.remaining > 0) {
-      const c = await this.src.take(Math.min(this.remaining, 1 << 20))
-      if (c.length === 0) throw new TruncatedStreamError(`ends inside the data of ${JSON.stringify(this.path)}`)
-      this.remaining -= c.length
-      yield c
-    }
+  // A plain iterator, not an async generator: a small file's one chunk is
+  // usually buffered already, and is handed over without a generator's machinery.
+  [Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    return { next: () => this.next() }
+  }
+
+  private next(): Promise<IteratorResult<Buffer>> {
+    if (this.remaining <= 0) return DONE
+    const c = this.src.takeSync(Math.min(this.remaining, 1 << 20))
+    if (c === undefined) return this.nextSlow()
+    this.remaining -= c.length
+    return Promise.resolve({ done: false, value: c })
+  }
+
+  private async nextSlow(): Promise<IteratorResult<Buffer>> {
+    const c = await this.src.take(Math.min(this.remaining, 1 << 20))
+    if (c.length === 0) throw new TruncatedStreamError(`ends inside the data of ${JSON.stringify(this.path)}`)
+    this.remaining -= c.length
+    return { done: false, value: c }
+  }
+
+  /** Skips what of the data is buffered; true when none is left. */
+  drainSync(): boolean {
+    if (this.remaining > 0) this.remaining -= this.src.skipSync(this.remaining)
+    return this.remaining === 0
   }
 
   async drain(): Promise<void> {
-    if (this.remaining === 0) return
+    if (this.drainSync()) return
     const got = await this.src.skip(this.remaining)
     if (got < this.remaining) throw new TruncatedStreamError(`ends inside the data of ${JSON.stringify(this.path)}`)
     this.remaining = 0
@@ -51,14 +71,46 @@ export interface EntryHead {
   body: Body
   part: CapturePart | undefined
   /** Where its entry block starts, for messages. */
-  where: string
+  where: Place
   /** Version 2: the incomplete note its x header carries, about the entry before it. */
   note?: IncompleteFrame
   /** Reads the rest of its data and its padding. */
   finish(): Promise<void>
+  /** finish() when what is left is buffered already; false if it must be awaited. */
+  finishSync(): boolean
 }
 
-export type Head = { global: IncompleteFrame | TrailerFrame; at: number; where: string; note?: IncompleteFrame } | EntryHead
+class Entry implements EntryHead {
+  note?: IncompleteFrame
+  constructor(
+    readonly meta: EntryMeta, readonly body: Body, readonly part: CapturePart | undefined, readonly where: Place,
+    readonly block: Buffer, private readonly src: ByteSource, private pad: number,
+  ) {}
+
+  finishSync(): boolean {
+    if (!this.body.drainSync()) return false
+    if (this.pad > 0) this.pad -= this.src.skipSync(this.pad)
+    return this.pad === 0
+  }
+
+  async finish(): Promise<void> {
+    if (this.finishSync()) return
+    await this.body.drain()
+    if ((await this.src.skip(this.pad)) < this.pad) throw new TruncatedStreamError(`ends inside the padding of ${JSON.stringify(this.meta.path)}`)
+    this.pad = 0
+  }
+}
+
+/** Where a frame lies, made into text only for a message. */
+class At {
+  constructor(private readonly frame: number, private readonly byte: number, private readonly after: string) {}
+
+  toString(): string {
+    return `frame ${this.frame} (byte ${this.byte}${this.after ? `, after ${JSON.stringify(this.after)}` : ''})`
+  }
+}
+
+export type Head = { global: IncompleteFrame | TrailerFrame; at: number; where: Place; note?: IncompleteFrame } | EntryHead
 
 export async function* readFrames(source: AsyncIterable<Buffer | string>, opts: ReadOptions = {}): AsyncGenerator<Frame> {
   const maxHeader = opts.maxHeader ?? DEFAULT_MAX_HEADER
@@ -75,10 +127,10 @@ export async function* readFrames(source: AsyncIterable<Buffer | string>, opts: 
   /** Version 2: what the end member must repeat of the root entry. */
   let root: { block: Buffer; records: string } | undefined
 
-  const where = (at: number) => `frame ${frameNo} (byte ${at}${lastPath ? `, after ${JSON.stringify(lastPath)}` : ''})`
+  const where = (at: number) => new At(frameNo, at, lastPath)
 
   const readBlock = async (at: number, what: string): Promise<Buffer> => {
-    const b = await src.exact(BLOCK)
+    const b = src.exactSync(BLOCK) ?? await src.exact(BLOCK)
     if (b.length === BLOCK) return b
     if (b.length === 0 && at === 0) throw new TruncatedStreamError('the input is empty')
     // A few bytes that do not even start like a header frame are not a cut stream.
@@ -91,10 +143,11 @@ export async function* readFrames(source: AsyncIterable<Buffer | string>, opts: 
 
   const readPax = async (size: number, at: number) => {
     checkPaxSize(size, maxHeader)
-    const body = await src.exact(size + padding(size))
-    if (body.length < size + padding(size)) throw new TruncatedStreamError(`ends inside a pax header at byte ${at}`)
+    const n = size + padding(size)
+    const body = src.exactSync(n) ?? await src.exact(n)
+    if (body.length < n) throw new TruncatedStreamError(`ends inside a pax header at byte ${at}`)
     // The trailer's padding is covered by no digest, so every pax padding must be zeros.
-    if (body.subarray(size).some((b) => b !== 0)) throw new FrameError(where(at), 'non-zero padding after a pax header')
+    for (let i = size; i < n; i++) if (body[i] !== 0) throw new FrameError(where(at), 'non-zero padding after a pax header')
     return decodePax(body.subarray(0, size), where(at))
   }
 
@@ -123,20 +176,23 @@ export async function* readFrames(source: AsyncIterable<Buffer | string>, opts: 
   }
 
   /** The entry block after an x header, and what follows it up to the content. */
-  const readEntry = async (s: StreamInfo, pax: PaxRecords, version: string): Promise<EntryHead & { block: Buffer }> => {
+  const readEntry = async (s: StreamInfo, pax: PaxRecords, version: string): Promise<Entry> => {
     const entryAt = src.consumed
     const ub = await readBlock(entryAt, 'an entry header')
-    if (isZeroBlock(ub)) throw new FrameError(where(entryAt), 'pax header not followed by an entry')
-    const eu = decodeUstar(ub, where(entryAt))
-    const meta = decodeEntry(eu, pax, where(entryAt), version)
+    const before = where(entryAt)
+    if (isZeroBlock(ub)) throw new FrameError(before, 'pax header not followed by an entry')
+    const eu = decodeUstar(ub, before)
+    const meta = decodeEntry(eu, pax, before, version)
     if (meta.op && !(s.stream === 'diff' || (s.stream === 'quick' && (meta.op === 'unchanged' || (meta.op === 'deleted' && s.unlisted === 'unchanged'))))) {
-      throw new FrameError(where(entryAt), `an op ${JSON.stringify(meta.op)} record in a ${s.stream} stream`)
+      throw new FrameError(before, `an op ${JSON.stringify(meta.op)} record in a ${s.stream} stream`)
     }
     lastPath = meta.path
-    const stored = storedSize(eu, pax, where(entryAt))
+    // Messages from here on name the entry itself as the one the frame comes after (as they always have).
+    const here = where(entryAt)
+    const stored = storedSize(eu, pax, here)
     let content = stored
     if (meta.sparse) {
-      const dec = new SparseMapDecoder(where(entryAt), meta.size)
+      const dec = new SparseMapDecoder(here, meta.size)
       for (;;) {
         const mb = await readBlock(src.consumed, 'a sparse map')
         const segs = dec.push(mb)
@@ -146,22 +202,14 @@ export async function* readFrames(source: AsyncIterable<Buffer | string>, opts: 
         }
       }
       content -= dec.blocks * BLOCK
-      if (content !== dataBytes(meta.sparse)) throw new FrameError(where(entryAt), 'sparse data size does not match its map')
+      if (content !== dataBytes(meta.sparse)) throw new FrameError(here, 'sparse data size does not match its map')
     } else if (meta.type !== 'file' && stored !== 0) {
-      throw new FrameError(where(entryAt), `${meta.type} entry with ${stored} bytes of data`)
+      throw new FrameError(here, `${meta.type} entry with ${stored} bytes of data`)
     }
-    const part = decodePart(pax, meta, where(entryAt))
-    if (part && s.stream === 'diff') throw new FrameError(where(entryAt), 'a capture\'s part in a diff stream, which stores every file whole')
+    const part = decodePart(pax, meta, here)
+    if (part && s.stream === 'diff') throw new FrameError(here, 'a capture\'s part in a diff stream, which stores every file whole')
     entries++
-    const body = new Body(src, content, meta.path)
-    return {
-      meta, body, part, where: where(entryAt), block: ub,
-      finish: async () => {
-        await body.drain()
-        const padTo = padding(stored)
-        if ((await src.skip(padTo)) < padTo) throw new TruncatedStreamError(`ends inside the padding of ${JSON.stringify(meta.path)}`)
-      },
-    }
+    return new Entry(meta, new Body(src, content, meta.path), part, here, ub, src, padding(stored))
   }
 
   /** The next frame after the header, its chain checked; an entry's data is left unread. */
@@ -206,7 +254,7 @@ export async function* readFrames(source: AsyncIterable<Buffer | string>, opts: 
     if (tarRecordsDigest(pax) !== root!.records) throw new FrameError(where(at), 'the trailer\'s member has tar records (path, ids, times, xattrs) other than the root entry\'s')
   }
 
-  const note = (f: IncompleteFrame, at: string): IncompleteFrame => {
+  const note = (f: IncompleteFrame, at: Place): IncompleteFrame => {
     if (noteable === undefined) throw new FrameError(at, `an incomplete note about ${JSON.stringify(f.path)} that follows no entry`)
     if (f.path !== noteable) throw new FrameError(at, `an incomplete note about ${JSON.stringify(f.path)} after the entry ${JSON.stringify(noteable)}: a note names the entry it follows`)
     noteable = undefined
@@ -220,7 +268,7 @@ export async function* readFrames(source: AsyncIterable<Buffer | string>, opts: 
     yield header
     let pending: Head | undefined = first
     for (;;) {
-      const h = pending ?? await readHead(info)
+      const h: Head = pending ?? await readHead(info)
       pending = undefined
       if (h.note) yield note(h.note, h.where)
       else if (!('global' in h && h.global.kind === 'incomplete')) noteable = undefined
@@ -251,7 +299,7 @@ export async function* readFrames(source: AsyncIterable<Buffer | string>, opts: 
       if (!h.part?.more) {
         if (h.part) h.meta.capture = { parts: 1 }
         yield { kind: 'entry', meta: h.meta, body: h.body }
-        await h.finish()
+        if (!h.finishSync()) await h.finish()
         if (h.part) ended = h.meta.path
         noteable = h.meta.path
         continue

@@ -1,7 +1,7 @@
 // GNU sparse format 1.0 map: the first blocks of a sparse file's data hold
 // "<count>\n" then "<offset>\n<length>\n" per data segment, NUL-padded to a
 // block. GNU tar and bsdtar both read it, so a sparse file stays sparse with them too.
-import { FrameError, FrameSizeError } from '../errors.js'
+import { FrameError, FrameSizeError, type Place } from '../errors.js'
 import { BLOCK, padding } from './tarblock.js'
 
 /** Files with more data segments than this are stored densely by the writer and refused by the reader. */
@@ -29,7 +29,7 @@ export class SparseMapDecoder {
   private want = -1
   blocks = 0
 
-  constructor(private readonly where: string, private readonly realSize: number) {}
+  constructor(private readonly where: Place, private readonly realSize: number) {}
 
   push(block: Buffer): Array<[number, number]> | undefined {
     if (block.length !== BLOCK) throw new FrameError(this.where, 'sparse map is not block aligned')

@@ -1,6 +1,6 @@
 // Pure codec for the two tar building blocks backtory uses: the 512-byte ustar
 // header and the pax extended-header body. No I/O; the reader and writer own that.
-import { FrameError, FrameSizeError } from '../errors.js'
+import { FrameError, FrameSizeError, type Place } from '../errors.js'
 import { fsToName, nameBytes } from './fsname.js'
 
 export const BLOCK = 512
@@ -33,22 +33,55 @@ const F = {
 function putString(b: Buffer, [off, len]: readonly [number, number], s: string | Buffer): void {
   // Overlong values are cut here on purpose: the pax record carries the real one.
   // Names travel as their octets (fsname.ts): a non-UTF-8 name is written as it is.
+  if (typeof s === 'string' && putAscii(b, off, s, len) >= 0) return
   const bytes = typeof s === 'string' ? nameBytes(s) : s
   bytes.copy(b, off, 0, Math.min(len, bytes.length))
+}
+
+/**
+ * Writes the first `max` characters of `s` at b[off] when `s` is all ASCII
+ * (one octet a character) and returns how many; -1, writing nothing, when it
+ * is not. Most names and every number are ASCII, and a loop is cheaper than
+ * making a Buffer of each.
+ */
+export function putAscii(b: Buffer, off: number, s: string, max = s.length): number {
+  const n = s.length
+  for (let i = 0; i < n; i++) if (s.charCodeAt(i) >= 0x80) return -1
+  const k = n < max ? n : max
+  for (let i = 0; i < k; i++) b[off + i] = s.charCodeAt(i)
+  return k
 }
 
 function putOctal(b: Buffer, [off, len]: readonly [number, number], n: number): void {
   // Values too large for the field are clamped; the pax record carries the real one.
   const max = 8 ** (len - 1) - 1
-  const s = Math.min(Math.max(0, Math.trunc(n)), max).toString(8).padStart(len - 1, '0')
-  b.write(s, off, len - 1, 'ascii')
+  let v = Math.min(Math.max(0, Math.trunc(n)), max)
+  if (Number.isNaN(v)) {
+    b.write(v.toString(8).padStart(len - 1, '0'), off, len - 1, 'ascii')
+  } else {
+    for (let i = off + len - 2; i >= off; i--) {
+      b[i] = 0x30 + (v % 8)
+      v = Math.floor(v / 8)
+    }
+  }
   b[off + len - 1] = 0
 }
 
 function getString(b: Buffer, [off, len]: readonly [number, number]): string {
-  const end = b.indexOf(0, off)
-  return fsToName(b.subarray(off, end === -1 || end > off + len ? off + len : end))
+  const limit = off + len
+  let end = off
+  let ascii = true
+  for (; end < limit; end++) {
+    const c = b[end]!
+    if (c === 0) break
+    if (c >= 0x80) ascii = false
+  }
+  if (end === off) return ''
+  // Most names are ASCII: no UTF-8 check needed, and latin1 is the cheapest decoder.
+  return ascii ? b.toString('latin1', off, end) : fsToName(b.subarray(off, end))
 }
+
+const SP = 0x20
 
 function getOctal(b: Buffer, [off, len]: readonly [number, number], field: string): number {
   if (b[off]! & 0x80) {
@@ -60,9 +93,17 @@ function getOctal(b: Buffer, [off, len]: readonly [number, number], field: strin
   }
   // Tolerance (backtory-stream(5), READING RULES): leading spaces, then octal
   // digits, then any mix of NULs and spaces to the end; no digit at all is 0.
-  const m = /^ *([0-7]*)[\0 ]*$/.exec(b.toString('latin1', off, off + len))
-  if (!m) throw new FrameError('ustar header', `field ${field} is not octal`)
-  return m[1] === '' ? 0 : parseInt(m[1]!, 8)
+  const end = off + len
+  let i = off
+  while (i < end && b[i] === SP) i++
+  let n = 0
+  for (; i < end; i++) {
+    const c = b[i]!
+    if (c < 0x30 || c > 0x37) break
+    n = n * 8 + (c - 0x30)
+  }
+  for (; i < end; i++) if (b[i] !== 0 && b[i] !== SP) throw new FrameError('ustar header', `field ${field} is not octal`)
+  return n
 }
 
 /** Rewrites the chksum field of a 512-byte header after its other fields were set (or edited). */
@@ -93,33 +134,44 @@ export function splitName(path: string): [Buffer, Buffer] {
   return [Buffer.alloc(0), bytes]
 }
 
-export function encodeUstar(h: Ustar): Buffer {
-  const b = Buffer.allocUnsafe(BLOCK).fill(0) // from the shared slab: a header per entry must not cost an ArrayBuffer each
-  const [prefix, name] = splitName(h.name)
-  putString(b, F.name, name)
-  putString(b, F.prefix, prefix)
+/**
+ * A ustar header block. `into`, when given, is a zeroed 512-byte block to
+ * fill (a slice of a frame's buffer), which saves a copy.
+ */
+export function encodeUstar(h: Ustar, into?: Buffer): Buffer {
+  const b = into ?? Buffer.allocUnsafe(BLOCK).fill(0) // from the shared slab: a header per entry must not cost an ArrayBuffer each
+  // An ASCII name of up to 100 octets goes as it is (splitName would not split it).
+  if (h.name.length > 100 || putAscii(b, F.name[0], h.name) < 0) {
+    const [prefix, name] = splitName(h.name)
+    putString(b, F.name, name)
+    putString(b, F.prefix, prefix)
+  }
   putOctal(b, F.mode, h.mode & 0o7777)
   putOctal(b, F.uid, h.uid)
   putOctal(b, F.gid, h.gid)
   putOctal(b, F.size, h.size)
   putOctal(b, F.mtime, h.mtime)
   b.write(h.typeflag, F.typeflag[0], 1, 'ascii')
-  putString(b, F.linkname, h.linkname)
-  b.write('ustar\x0000', F.magic[0], 8, 'binary')
-  putString(b, F.uname, h.uname)
-  putString(b, F.gname, h.gname)
+  if (h.linkname !== '') putString(b, F.linkname, h.linkname)
+  putAscii(b, F.magic[0], 'ustar\x0000')
+  if (h.uname !== '') putString(b, F.uname, h.uname)
+  if (h.gname !== '') putString(b, F.gname, h.gname)
   putOctal(b, F.devmajor, h.devmajor)
   putOctal(b, F.devminor, h.devminor)
   return setChecksum(b)
 }
 
-export function decodeUstar(b: Buffer, where: string): Ustar {
+export function decodeUstar(b: Buffer, where: Place): Ustar {
   const stored = getOctal(b, F.chksum, 'chksum')
   if (stored !== checksum(b)) throw new FrameError(where, 'ustar header checksum mismatch')
-  const magic = b.toString('binary', F.magic[0], F.magic[0] + 6)
-  if (magic !== 'ustar\0' && magic !== 'ustar ') throw new FrameError(where, 'not a ustar header')
-  const prefix = magic === 'ustar\0' ? getString(b, F.prefix) : ''
+  // "ustar\0" (POSIX) or "ustar " (GNU, whose prefix area holds other things).
+  const m = F.magic[0]
+  if (b[m] !== 0x75 || b[m + 1] !== 0x73 || b[m + 2] !== 0x74 || b[m + 3] !== 0x61 || b[m + 4] !== 0x72 || (b[m + 5] !== 0 && b[m + 5] !== SP)) {
+    throw new FrameError(where, 'not a ustar header')
+  }
+  const prefix = b[m + 5] === 0 ? getString(b, F.prefix) : ''
   const name = getString(b, F.name)
+  const tf = b[F.typeflag[0]]!
   return {
     name: prefix ? `${prefix}/${name}` : name,
     mode: getOctal(b, F.mode, 'mode'),
@@ -127,7 +179,7 @@ export function decodeUstar(b: Buffer, where: string): Ustar {
     gid: getOctal(b, F.gid, 'gid'),
     size: getOctal(b, F.size, 'size'),
     mtime: getOctal(b, F.mtime, 'mtime'),
-    typeflag: String.fromCharCode(b[F.typeflag[0]]!) === '\0' ? '0' : String.fromCharCode(b[F.typeflag[0]]!),
+    typeflag: tf === 0 ? '0' : TYPEFLAG_CHAR[tf] ?? String.fromCharCode(tf),
     linkname: getString(b, F.linkname),
     uname: getString(b, F.uname),
     gname: getString(b, F.gname),
@@ -135,6 +187,9 @@ export function decodeUstar(b: Buffer, where: string): Ustar {
     devminor: getOctal(b, F.devminor, 'devminor'),
   }
 }
+
+/** One-character strings for the typeflag octets, made once. */
+const TYPEFLAG_CHAR: string[] = Array.from({ length: 128 }, (_, c) => String.fromCharCode(c))
 
 export function isZeroBlock(b: Buffer): boolean {
   return b.equals(ZERO_BLOCK)
@@ -150,34 +205,80 @@ export type PaxRecords = Map<string, Buffer>
 
 /** Encodes pax records "<len> <key>=<value>\n"; values are raw bytes (xattrs need that). */
 export function encodePax(records: Iterable<[string, string | Buffer]>): Buffer {
-  const parts: Buffer[] = []
-  for (const [key, value] of records) {
-    const v = typeof value === 'string' ? Buffer.from(value, 'utf8') : value
-    const rest = Buffer.byteLength(key) + v.length + 3 // ' ' '=' '\n'
-    let len = rest + String(rest).length
-    if (String(len).length !== String(rest).length) len = rest + String(len).length
-    parts.push(Buffer.from(`${len} ${key}=`, 'utf8'), v, Buffer.from('\n'))
-  }
-  return Buffer.concat(parts)
+  const list = Array.isArray(records) ? records as Array<[string, string | Buffer]> : [...records]
+  const out = Buffer.allocUnsafe(paxLength(list))
+  writePax(out, 0, list)
+  return out
 }
 
-export function decodePax(body: Buffer, where: string): PaxRecords {
+/** The length of encodePax(records). */
+export function paxLength(records: Array<[string, string | Buffer]>): number {
+  let total = 0
+  for (const [key, value] of records) total += recordLength(key, value)
+  return total
+}
+
+function recordLength(key: string, value: string | Buffer): number {
+  const rest = Buffer.byteLength(key) + (typeof value === 'string' ? Buffer.byteLength(value) : value.length) + 3 // ' ' '=' '\n'
+  const len = rest + digits(rest)
+  return digits(len) === digits(rest) ? len : rest + digits(len)
+}
+
+function digits(n: number): number {
+  let d = 1
+  for (let x = n; x >= 10; x = Math.floor(x / 10)) d++
+  return d
+}
+
+/** Writes encodePax(records) into out at off, in one pass and no Buffer per record; returns the end. */
+export function writePax(out: Buffer, off: number, records: Array<[string, string | Buffer]>): number {
+  for (const [key, value] of records) {
+    const len = recordLength(key, value)
+    off += putAscii(out, off, String(len))
+    out[off++] = 0x20
+    const k = putAscii(out, off, key)
+    off += k >= 0 ? k : out.write(key, off, 'utf8')
+    out[off++] = 0x3d
+    if (typeof value !== 'string') off += value.copy(out, off)
+    else {
+      const v = putAscii(out, off, value)
+      off += v >= 0 ? v : out.write(value, off, 'utf8')
+    }
+    out[off++] = 0x0a
+  }
+  return off
+}
+
+export function decodePax(body: Buffer, where: Place): PaxRecords {
   const out: PaxRecords = new Map()
   let off = 0
   while (off < body.length) {
-    const sp = body.indexOf(0x20, off)
-    if (sp === -1 || sp - off > 20) throw new FrameError(where, 'pax record without a length')
-    const lenText = body.toString('ascii', off, sp)
-    if (!/^[1-9][0-9]*$/.test(lenText)) throw new FrameError(where, `pax record length ${JSON.stringify(lenText)}`)
-    const len = Number(lenText)
+    // "<len> ": a decimal length without a leading zero, at most 20 digits.
+    let len = 0
+    let sp = off
+    for (; sp < body.length && sp - off <= 20; sp++) {
+      const c = body[sp]!
+      if (c === 0x20) break
+      len = len * 10 + (c - 0x30)
+      if (c < 0x30 || c > 0x39 || (sp === off && c === 0x30)) len = NaN
+    }
+    if (sp >= body.length || body[sp] !== 0x20 || sp - off > 20) throw new FrameError(where, 'pax record without a length')
+    if (sp === off || Number.isNaN(len)) throw new FrameError(where, `pax record length ${JSON.stringify(body.toString('ascii', off, sp))}`)
     const end = off + len
     if (end > body.length || body[end - 1] !== 0x0a) throw new FrameError(where, 'pax record overruns its header')
-    const eq = body.indexOf(0x3d, sp + 1)
-    if (eq === -1 || eq >= end) throw new FrameError(where, 'pax record without "="')
+    let eq = sp + 1
+    let ascii = true
+    let nul = false
+    for (; eq < end; eq++) {
+      const c = body[eq]!
+      if (c === 0x3d) break
+      if (c === 0) nul = true
+      else if (c >= 0x80) ascii = false
+    }
+    if (eq >= end) throw new FrameError(where, 'pax record without "="')
     if (eq === sp + 1) throw new FrameError(where, 'pax record with an empty key')
-    const keyBytes = body.subarray(sp + 1, eq)
-    if (keyBytes.includes(0)) throw new FrameError(where, 'pax key holds a NUL octet')
-    const key = keyBytes.toString('utf8')
+    if (nul) throw new FrameError(where, 'pax key holds a NUL octet')
+    const key = ascii ? body.toString('latin1', sp + 1, eq) : body.toString('utf8', sp + 1, eq)
     // Later records override earlier ones, as POSIX says.
     out.set(key, body.subarray(eq + 1, end - 1))
     off = end

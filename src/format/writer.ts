@@ -12,7 +12,7 @@ import {
 } from './control.js'
 import { type CapturePart, type EntryMeta, STREAM_VERSION, type StreamInfo, entryRecords, typeflagOf } from './frame.js'
 import { dataBytes, encodeSparseMap } from './sparse.js'
-import { BLOCK, ZERO_BLOCK, encodePax, encodeUstar, padding } from './tarblock.js'
+import { BLOCK, ZERO_BLOCK, encodePax, encodeUstar, padding, paxLength, writePax } from './tarblock.js'
 
 type Records = Array<[string, string | Buffer]>
 
@@ -83,19 +83,23 @@ export class StreamEncoder {
     if (this.note) records = [...this.note, ...records]
     this.note = undefined
     this.headerRecords = undefined
-    const pax = encodePax(records)
+    // The x header, its records, the entry's block and any sparse map, made in one buffer.
+    const paxLen = paxLength(records)
+    const blockAt = BLOCK + paxLen + padding(paxLen)
+    const out = Buffer.allocUnsafe(blockAt + BLOCK + (map?.length ?? 0)).fill(0, 0, blockAt + BLOCK) // from the shared slab, as encodeUstar's
+    encodeUstar(ustarFor('x', first ? 'BACKTORY.header' : paxName(meta.path), paxLen, meta.mtime.sec), out.subarray(0, BLOCK))
+    writePax(out, BLOCK, records)
     const name = meta.sparse ? sparseName(meta.path) : meta.type === 'directory' ? `${meta.path}/` : meta.path
     const block = encodeUstar({
       name, mode: meta.mode, uid: meta.uid, gid: meta.gid, size: this.stored, mtime: meta.mtime.sec,
       typeflag: typeflagOf(meta.type), linkname: meta.linkpath ?? '', uname: meta.uname, gname: meta.gname,
       devmajor: meta.devmajor ?? 0, devminor: meta.devminor ?? 0,
-    })
-    if (first) this.root = { block, records: entryRecords(meta, 0, '').filter(isTarRecord), mtime: meta.mtime.sec }
-    const parts = [encodeUstar(ustarFor('x', first ? 'BACKTORY.header' : paxName(meta.path), pax.length, meta.mtime.sec)), pad(pax), block]
-    if (map) parts.push(map)
+    }, out.subarray(blockAt, blockAt + BLOCK))
+    if (map) map.copy(out, blockAt + BLOCK)
+    if (first) this.root = { block: Buffer.from(block), records: entryRecords(meta, 0, '').filter(isTarRecord), mtime: meta.mtime.sec }
     this.entries++
     this.owed = content
-    return this.emit(Buffer.concat(parts))
+    return this.emit(out)
   }
 
   data(chunk: Buffer): Buffer {

@@ -55,3 +55,28 @@ t.test('bt-ls reads a FILE argument and refuses two', async (t) => {
   t.equal(missing.code, 1)
   t.match(missing.stderr, /nope\.bt/)
 })
+
+t.test('a listing longer than a write batch is whole and in order', async (t) => {
+  // 3,000 entries make some 200 KiB of lines: several batches of the listing's writer.
+  const many = makeStream([
+    { meta: { path: '.', type: 'directory', mode: 0o755 } },
+    ...Array.from({ length: 2999 }, (_, i) => ({ meta: { path: `f${String(i).padStart(5, '0')}`, type: 'file' as const, mode: 0o644 }, data: `${i}\n` })),
+  ])
+  const r = await runBin('bt-ls', [], many)
+  t.equal(r.code, 0, r.stderr)
+  const lines = r.stdout.toString().split('\n')
+  t.equal(lines.length, 3003, 'header, 3,000 entries, trailer, and the final newline')
+  t.match(lines[3001], /^# trailer: 3000 entries/)
+  t.ok(lines.slice(2, 3001).every((l, i) => l.endsWith(` f${String(i).padStart(5, '0')}`)), 'every entry, in stream order')
+})
+
+t.test('a damaged stream is listed up to the damage, then exit 4', async (t) => {
+  // Cut inside the data of the last entry: every entry before it was verified and is listed.
+  const r = await runBin('bt-ls', [], stream.subarray(0, stream.length - 3000))
+  t.equal(r.code, 4)
+  t.match(r.stderr, /truncated/)
+  const lines = r.stdout.toString().split('\n')
+  t.equal(lines[0], text.split('\n')[0], 'the header')
+  t.ok(lines.length >= 4, `the entries before the damage are listed (${lines.length - 1} lines)`)
+  t.equal(lines.slice(0, -1).join('\n') + '\n', text.split('\n').slice(0, lines.length - 1).join('\n') + '\n', 'exactly as in the whole listing')
+})
