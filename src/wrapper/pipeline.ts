@@ -50,7 +50,7 @@ const BIN_DIR = fileURLToPath(new URL('../../../bin/', import.meta.url))
  * young generation past the memory goal on large trees (104 MiB at 100k files;
  * 81 MiB with 4 MiB semi-spaces, for about 2% more time).
  */
-const NODE_FLAGS: Record<string, string[]> = { 'bt-restore': ['--max-semi-space-size=4'] }
+const NODE_FLAGS: Record<string, string[]> = { 'bt-restore': ['--max-semi-space-size=4'], 'bt-ls': ['--max-semi-space-size=4'] }
 
 /** The program and argv that run `stage`: our own tools by their launcher, with this very Node. */
 export function command(stage: Stage): { file: string; argv: string[] } {
