@@ -12,7 +12,7 @@ qemu_suite=bookworm
 # The packages every VM needs, one list: the kernel and initramfs; LVM, md RAID,
 # LUKS and GRUB (BIOS) to build and rebuild disks; the file systems' tools;
 # openssl, zstd, gzip, tar and curl for recover.sh without Node.
-qemu_packages=linux-image-amd64,initramfs-tools,kmod,udev,lvm2,dmsetup,mdadm,cryptsetup,grub-pc,fdisk,gdisk,e2fsprogs,xfsprogs,dosfstools,mount,util-linux,procps,diffutils,openssl,zstd,gzip,tar,curl,libstdc++6
+qemu_packages=linux-image-amd64,initramfs-tools,busybox,kmod,udev,lvm2,dmsetup,mdadm,cryptsetup,grub-pc,fdisk,gdisk,e2fsprogs,xfsprogs,dosfstools,mount,util-linux,procps,diffutils,openssl,zstd,gzip,tar,curl,libstdc++6
 
 die() {
   echo "$me: $*" >&2

@@ -58,6 +58,9 @@ finish() {
   echo o >/proc/sysrq-trigger
   sleep 60
 }
+say() { # what a long step is about to do, so that a slow one shows where it is
+  echo "bt-drill: $*"
+}
 elapsed() { # SINCE: seconds since SINCE (date +%s)
   echo $(($(date +%s) - $1))
 }
@@ -173,6 +176,7 @@ stage1() {
   mkdir -p /target
   check "mount the root LV on /target" mount /dev/vg0/root /target
   mountpoint -q /target || return 0
+  say "copying the system tree in"
   t0=$(date +%s)
   check "copy the system tree in (the seed disk's tar)" tar -xpf "$seed" -C /target --numeric-owner
   echo "BT-DRILL-TIME copy $(elapsed "$t0")"
@@ -187,11 +191,13 @@ EOF
   { echo 'HOMEHOST <system>'; echo 'MAILADDR root'; mdadm --detail --scan; } >/target/etc/mdadm/mdadm.conf
   check "fstab and mdadm.conf name the volumes by UUID" sh -c 'grep -c "^UUID=" /target/etc/fstab | grep -qx 3 && grep -q "^ARRAY /dev/md/system .*UUID=" /target/etc/mdadm/mdadm.conf'
   for m in dev dev/pts proc sys run; do mount --bind "/$m" "/target/$m"; done
+  say "update-initramfs"
   t0=$(date +%s)
   check "update-initramfs in the new system" chroot /target update-initramfs -u -k all
   echo "BT-DRILL-TIME initramfs $(elapsed "$t0")"
   check "its initramfs assembles md and activates LVM (mdadm and lvm in it)" sh -c \
     'chroot /target sh -c "lsinitramfs /boot/initrd.img-*" >/tmp/initrd.list && grep -q "sbin/mdadm$" /tmp/initrd.list && grep -q "sbin/lvm$" /tmp/initrd.list'
+  say "grub-install, update-grub"
   for d in "$a" "$b"; do
     check "grub-install on $d" chroot /target grub-install --target=i386-pc "$d"
   done
@@ -258,6 +264,7 @@ day2() { # what changed before the differential
 }
 
 backup() { # KIND: back up the set, check it made a KIND
+  say "backtory backup $set (a $1)"
   t0=$(date +%s)
   backtory backup --json "$set" >"/tmp/backup-$1.json" 2>"/tmp/backup-$1.err"
   rc=$?
@@ -282,6 +289,7 @@ stage2() {
   backup full
   day2
   backup diff
+  say "the tree's listing and digest"
   t0=$(date +%s)
   check "the tree's listing" listing
   echo "BT-DRILL-TIME digest $(elapsed "$t0")"
@@ -318,8 +326,10 @@ stage3() {
   blank() { ! blkid -p "$na" && ! blkid -p "$nb"; }
   check "the new disks are blank" blank
   check "sh recover.sh --plan --map $map exits 0" sh -c "sh $store/recover.sh --plan --map $map >$store/plan-rescue.txt 2>&1"
+  check "busybox sh recover.sh --plan --map $map exits 0" sh -c "busybox sh $store/recover.sh --plan --map $map >/tmp/plan-busybox.txt 2>&1"
   check "--plan touched nothing (the new disks still blank)" blank
   cd /root || return 0
+  say "sh recover.sh --map $map --key admin.key --yes"
   t0=$(date +%s)
   sh "$store/recover.sh" --map "$map" --key admin.key --yes --log "$store/recover.log" >/tmp/recover.out 2>&1
   rc=$?
@@ -349,6 +359,7 @@ stage4() {
       sh -c "test -s $d/new-on-day-2.bin && test ! -e $d/a/private && test -f $d/a/b-renamed/c/random.bin"
   done
   check "/etc/drill-day says day 2" grep -qx 'drill day 2' /etc/drill-day
+  say "the tree's listing and digest"
   t0=$(date +%s)
   check "the tree's listing" listing
   echo "BT-DRILL-TIME digest $(elapsed "$t0")"
