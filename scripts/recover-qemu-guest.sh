@@ -26,7 +26,7 @@ TMPDIR=/tmp
 LANG=C.UTF-8
 export PATH HOME TMPDIR LANG
 
-set=root
+set=system
 store=/store
 npass=0
 nfail=0
@@ -54,6 +54,10 @@ check() {
 }
 finish() {
   echo "BT-DRILL-DONE stage=$stage pass=$npass fail=$nfail"
+  cd /
+  # Unmounted, the store's file system is whole on its disk for the host to
+  # read (debugfs does not replay a journal).
+  ! mountpoint -q "$store" || umount "$store" || echo "bt-drill: umount $store failed"
   sync
   echo o >/proc/sysrq-trigger
   sleep 60
@@ -266,11 +270,13 @@ day2() { # what changed before the differential
 backup() { # KIND: back up the set, check it made a KIND
   say "backtory backup $set (a $1)"
   t0=$(date +%s)
-  backtory backup --json "$set" >"/tmp/backup-$1.json" 2>"/tmp/backup-$1.err"
+  # By the config's path: a bare "system" would be the directory /system if
+  # there were one (backtory backup DIR backs up DIR with the embedded default).
+  backtory backup --json "/etc/backtory/$set.conf" >"/tmp/backup-$1.json" 2>"/tmp/backup-$1.err"
   rc=$?
   echo "BT-DRILL-TIME backup-$1 $(elapsed "$t0")"
-  check "backtory backup $set exits 0 (got $rc)" [ "$rc" = 0 ]
-  [ "$rc" = 0 ] || show "/tmp/backup-$1.err"
+  check "backtory backup /etc/backtory/$set.conf exits 0 (got $rc)" [ "$rc" = 0 ]
+  show "/tmp/backup-$1.err"
   check "... and made a $1" grep -q "\"kind\": *\"$1\"" "/tmp/backup-$1.json"
   sed 's/^/  | /' "/tmp/backup-$1.json"
 }

@@ -118,7 +118,7 @@ echo drill-src >"$src/etc/hostname"
 mkdir -p "$src/etc/backtory" "$src/srv/data"
 install -m 0600 "$work/keys/host.key" "$src/etc/backtory/host.key"
 install -m 0644 "$work/keys/host.pub" "$work/keys/admin.pub" "$src/etc/backtory/"
-cat >"$src/etc/backtory/root.conf" <<'EOF'
+cat >"$src/etc/backtory/system.conf" <<'EOF'
 # The whole machine, across its mounts; the kernel's and the run's mounts are
 # kept as empty mount points, the state is not backed up.
 source = /
@@ -233,7 +233,7 @@ if [ "$ok" = 1 ]; then
     say "stage 2b: the source disks boot alone, as the recovered ones will (console in $work/stage2b.log)"
     # shellcheck disable=SC2046
     qemu_run "$work/stage2b.log" $(disk src-a bootindex=1) $(disk src-b)
-    cat "$work/stage2b.txt"
+    sed '/^BT-DRILL-TREE-BEGIN$/,/^BT-DRILL-TREE-END$/d' "$work/stage2b.txt"
     finished stage2b && compare stage2 stage2b
   fi
   if [ "$ok" = 1 ] && ! store_file /recover.sh "$work/recover.sh"; then
