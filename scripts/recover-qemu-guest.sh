@@ -108,19 +108,19 @@ part() {
 # link target and content's SHA-256. Left out: the kernel's and the run's
 # mounts (/proc /sys /dev /run /tmp /store), what is not backed up
 # (/var/lib/backtory, the state), what recover.sh makes anew by design (the
-# initramfs and /boot/grub, regenerated for the new disks), and the restore's
-# own marker.
+# initramfs with its checksum in /var/lib/initramfs-tools, and /boot/grub,
+# regenerated for the new disks), and the restore's own markers.
 listing() {
   cd / || return 1
   find / \( -path /proc -o -path /sys -o -path /dev -o -path /run -o -path /tmp -o -path /store \
-    -o -path /var/lib/backtory -o -path /boot/grub -o -path '/boot/initrd.img-*' \
-    -o -path /.backtory-restore.json -o -path /target \) -prune \
+    -o -path /var/lib/backtory -o -path /boot/grub -o -path '/boot/initrd.img-*' -o -path /var/lib/initramfs-tools \
+    -o -name .backtory-restore.json -o -path /target \) -prune \
     -o -printf '%y\t%p\t%m\t%U:%G\t%s\t%n\t%Ts\t%l\n' |
     awk -F '\t' 'BEGIN { OFS = "\t" } $1 == "d" { $5 = "-"; $6 = "-" } { print }' |
     LC_ALL=C sort -t "$(printf '\t')" -k 2,2 >/tmp/tree.meta || return 1
   find / \( -path /proc -o -path /sys -o -path /dev -o -path /run -o -path /tmp -o -path /store \
-    -o -path /var/lib/backtory -o -path /boot/grub -o -path '/boot/initrd.img-*' \
-    -o -path /.backtory-restore.json -o -path /target \) -prune \
+    -o -path /var/lib/backtory -o -path /boot/grub -o -path '/boot/initrd.img-*' -o -path /var/lib/initramfs-tools \
+    -o -name .backtory-restore.json -o -path /target \) -prune \
     -o -type f -print0 | xargs -0 -r sha256sum | LC_ALL=C sort -k 2 >/tmp/tree.sums || return 1
   cat /tmp/tree.meta /tmp/tree.sums >/tmp/tree.txt
 }
