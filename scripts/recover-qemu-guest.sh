@@ -305,14 +305,19 @@ stage2() {
     fail "bt-mkrecover is not in this build (/opt/backtory/bin/bt-mkrecover.js): no recover.sh"
     return 0
   fi
+  # The store disk is the drill's, not the machine's: unmounted, the capture
+  # leaves it out (it takes every disk under the mounts), as a remote store is.
+  umount "$store"
   t0=$(date +%s)
   bt-mkrecover --store "file://$store/backups/" --set "$set" --verify /etc/backtory/host.pub \
-    --raw-record "$store/raw" >"$store/recover.sh.tmp" 2>/tmp/mkrecover.err
+    --raw-record /tmp/raw >/tmp/recover.sh 2>/tmp/mkrecover.err
   rc=$?
   echo "BT-DRILL-TIME mkrecover $(elapsed "$t0")"
-  check "bt-mkrecover --store file://$store/backups/ --verify host.pub --raw-record $store/raw exits 0 (got $rc)" [ "$rc" = 0 ]
-  [ "$rc" = 0 ] || show /tmp/mkrecover.err
-  [ "$rc" = 0 ] && mv "$store/recover.sh.tmp" "$store/recover.sh"
+  check "bt-mkrecover --store file://$store/backups/ --verify host.pub --raw-record DIR exits 0 (got $rc)" [ "$rc" = 0 ]
+  show /tmp/mkrecover.err
+  check "mount the store disk again" mount "$st" "$store"
+  [ "$rc" = 0 ] && cp /tmp/recover.sh "$store/recover.sh"
+  cp -a /tmp/raw "$store/raw"
   check "the raw recording has commands.txt" test -s "$store/raw/commands.txt"
   check "sh recover.sh --plan runs on the source machine (dash)" sh -c "sh $store/recover.sh --plan >$store/plan-source.txt 2>&1"
 }
