@@ -87,9 +87,12 @@ qemu_install_backtory() {
   install -m 0755 "$(readlink -f "$node")" "$1/usr/local/bin/node"
   app=$1/opt/backtory
   mkdir -p "$app/build/Release"
-  cp -a "$2/package.json" "$2/bin" "$app/"
-  mkdir -p "$app/dist"
-  cp -a "$2/dist/src" "$app/dist/"
+  # What the package ships (package.json "files": bin, dist/src, the scripts
+  # bt-mkrecover embeds, ...), as npm would install it.
+  files=$(node -p 'require(process.argv[1]).files.join("\n")' "$2/package.json") || die "cannot read $2/package.json"
+  for f in package.json $files; do
+    [ ! -e "$2/$f" ] || (cd "$2" && cp -a --parents "$f" "$app/")
+  done
   cp -a "$2/build/Release/backtory_sys.node" "$app/build/Release/"
   # The runtime dependencies only (npm ls --omit=dev), not the compiler and
   # test runner: 40 MB instead of 190, a smaller tree to back up and restore.

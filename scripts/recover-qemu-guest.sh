@@ -79,6 +79,7 @@ boot() {
   mountpoint -q /dev/pts || mount -t devpts devpts /dev/pts
   mount -o remount,rw / 2>/dev/null
   mountpoint -q /tmp || mount -t tmpfs -o mode=1777 tmpfs /tmp
+  hostname "$(cat /etc/hostname)"
   for m in md_mod raid1 dm_mod ext4 xfs; do modprobe "$m" 2>/dev/null || echo "bt-drill: modprobe $m failed"; done
   /lib/systemd/systemd-udevd --daemon
   udevadm trigger --action=add --type=subsystems
