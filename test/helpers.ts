@@ -13,10 +13,10 @@ export interface RunResult {
 }
 
 /** Runs bin/<tool>.js with `args`, feeding `input` on stdin. */
-export function runBin(tool: string, args: string[], input?: Buffer | string, env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+export function runBin(tool: string, args: string[], input?: Buffer | string, env: NodeJS.ProcessEnv = {}, o: { cwd?: string } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [`${BIN}/${tool}.js`, ...args], {
-      env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'], cwd: o.cwd,
     })
     const out: Buffer[] = []
     const err: Buffer[] = []

@@ -2,20 +2,20 @@
 // describes; backtory backup DIR: the same with the embedded default. This
 // file is the command's face (arguments, what is printed); the run itself is
 // backup-run.ts, the pipeline backup-stages.ts, the choice backup-plan.ts.
-import { statSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { EXIT, UsageError } from '../errors.js'
 import { type CliSpec, type Parsed } from '../cli/args.js'
 import { type Io } from '../cli/io.js'
 import { BoundedLog } from './bounded-log.js'
 import { runBackup } from './backup-run.js'
-import { loadSet } from './config.js'
+import { configPath, loadSet } from './config.js'
 import { type DefaultSet, defaultSet } from './default-set.js'
 import { prepareDefault } from './default-prepare.js'
 import { dryRun } from './backup-dry-run.js'
 import { lockRun } from './run-lock.js'
 import { type SetConfig } from './set.js'
 import { type RunReport, reportJson, summaryLine, writeTextfile } from './summary.js'
-import { dataDir } from './where.js'
+import { dataDir, type Where } from './where.js'
 
 export const spec: CliSpec = {
   name: 'backtory backup',
@@ -28,7 +28,8 @@ export const spec: CliSpec = {
     { long: 'textfile', arg: 'DIR', doc: 'write DIR/backtory_SET.prom for node_exporter\'s textfile collector (default: the set\'s metrics key)' },
   ],
   notes: ['SET is a set name (its config is CONFIG/SET.conf), or the path of a config file. An existing directory',
-    'instead is backed up with the embedded default: a local store and keys under DATA/default (backtory(1)).'],
+    'instead is backed up with the embedded default: a local store and keys under DATA/default (backtory(1));',
+    'a bare NAME with a config is the set even where ./NAME is a directory.'],
 }
 
 interface Target {
@@ -45,9 +46,25 @@ function isDirectory(p: string): boolean {
   }
 }
 
+/**
+ * Whether a bare name (no slash, no .conf) names a set that has a config. The
+ * set wins over a directory of the same name in the working directory: cron
+ * runs `backtory backup root` in / or in root's home, where ./root or ./www may
+ * well exist, and backing that up with the embedded default would skip the set
+ * every night while saying "stored".
+ */
+function isConfiguredSet(arg: string, where: Where): boolean {
+  if (arg.includes('/') || arg.endsWith('.conf')) return false
+  try {
+    return existsSync(configPath(arg, where))
+  } catch {
+    return false // not a set name at all
+  }
+}
+
 function resolveTarget(arg: string, io: Io): Target {
   const where = { env: io.env, uid: io.uid }
-  if (isDirectory(arg)) {
+  if (isDirectory(arg) && !isConfiguredSet(arg, where)) {
     const d = defaultSet(arg, where)
     return { set: d.set, lockDir: d.dir, defaults: d }
   }
