@@ -729,6 +729,15 @@ bt_restore_tar() {
       "install node and backtory here (or give --backtory DIR), or restore the full's day only with --at"
   fi
   bt_binds
+  # bt-restore applies a differential only onto a tree that its own marker says
+  # holds the full, and tar writes no marker: the full goes through the restored
+  # system's bt-restore once more (each file replaced by the same), which records it.
+  if ! grep -qx "$fname recorded" "$done" 2>/dev/null; then
+    bt_fetch "$fname" "$fvol"
+    bt_log "# the full $fname again, through the restored system's bt-restore, which records it for the differential"
+    bt_run bt_open_to "$@"
+    echo "$fname recorded" >> "$done"
+  fi
   bt_fetch "$dname" "$dvol"
   bt_log "# the differential $dname: verified and opened with openssl, applied by the restored system's backtory"
   bt_run bt_open_to "$@"
