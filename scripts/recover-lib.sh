@@ -373,6 +373,11 @@ bt_md() {
   if [ "$BT_PLAN" = 0 ]; then
     bt_dev "${1#@}"
     if mdadm --examine --brief "$BT_DEV" 2>/dev/null | grep -qi "UUID=$uuid"; then
+      # A rescue system booted again may have assembled it by itself under a name
+      # of its own (/dev/md127, its members then busy): stopped, then assembled here.
+      for a in /dev/md[0-9]*; do
+        [ -b "$a" ] && mdadm --detail "$a" 2>/dev/null | grep -qi "UUID : $uuid" && bt_run mdadm --stop "$a"
+      done
       bt_run mdadm --assemble "/dev/md/$name" --uuid="$uuid" "$@"
       return 0
     fi
