@@ -27,7 +27,7 @@
 set -eu
 me=lvm-qemu
 here=$(cd "$(dirname "$0")/.." && pwd)
-# shellcheck source=scripts/qemu-lib.sh
+# shellcheck source=qemu-lib.sh
 . "$here/scripts/qemu-lib.sh"
 
 guest=$here/scripts/lvm-qemu-guest.sh

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # recover-lib.sh: the POSIX sh functions every recover.sh embeds (bt-mkrecover(1)).
 # Not a script of its own: bt-mkrecover writes the layout's variables and steps
 # after it. Every command that changes something goes through bt_run, so that

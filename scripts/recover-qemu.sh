@@ -37,7 +37,7 @@
 set -eu
 me=recover-qemu
 here=$(cd "$(dirname "$0")/.." && pwd)
-# shellcheck source=scripts/qemu-lib.sh
+# shellcheck source=qemu-lib.sh
 . "$here/scripts/qemu-lib.sh"
 
 guest=$here/scripts/recover-qemu-guest.sh
