@@ -2,8 +2,9 @@
 // known: a tar header states the size before the data, and a pipe cannot seek.
 // Its directory is named for the process (bt-delta-PID-XXXXXX), so a later run
 // can tell the spool of a killed run from that of a live one and remove it.
-import { closeSync, ftruncateSync, lstatSync, mkdtempSync, openSync, readSync, readdirSync, rmSync } from 'node:fs'
+import { closeSync, ftruncateSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
+import { removeDeadRuns } from '../sys/dead-runs.js'
 import { writeAll } from '../sys/io.js'
 import { tmpIoError } from '../state/errors.js'
 
@@ -62,25 +63,9 @@ export class Spool {
  * which reads and writes its spool through an open descriptor.
  */
 export function removeStaleSpools(base: string, uid: number, alive: (pid: number) => boolean, now = Date.now()): string[] {
-  let names: string[]
-  try {
-    names = readdirSync(base)
-  } catch {
-    return [] // TMPDIR unreadable: the spool's own creation says why, if it matters
-  }
-  const removed: string[] = []
-  for (const n of names) {
+  const runOf = (n: string) => {
     const m = OURS.exec(n)
-    if (!m && !UNNAMED.test(n)) continue
-    try {
-      const st = lstatSync(`${base}/${n}`)
-      if (!st.isDirectory() || (uid >= 0 && st.uid !== uid)) continue
-      if (m ? alive(Number(m[1])) : now - st.mtimeMs < DAY) continue
-      rmSync(`${base}/${n}`, { recursive: true, force: true })
-      removed.push(`${base}/${n}`)
-    } catch {
-      // Gone meanwhile, or not ours to remove: either way not this run's business.
-    }
+    return m ? Number(m[1]) : UNNAMED.test(n) ? 'old' as const : undefined
   }
-  return removed
+  return removeDeadRuns(base, runOf, { uid, alive, now, maxAgeMs: DAY })
 }

@@ -3,7 +3,8 @@
 // ends, but a run killed with -9 cannot remove its own, and a trial restore
 // may hold gigabytes of /tmp. So each name carries its process id, and every
 // run first removes the ones of this user whose process is gone.
-import { lstatSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
+import { removeDeadRuns } from '../sys/dead-runs.js'
 
 export type ScratchKind = 'restore' | 'verify'
 
@@ -25,24 +26,8 @@ export function makeScratch(kind: ScratchKind, e: ScratchEnv): string {
 
 /** Removes this user's scratch directories whose process no longer runs; returns their paths. */
 export function removeStaleScratch(base: string, uid: number, alive: (pid: number) => boolean): string[] {
-  let names: string[]
-  try {
-    names = readdirSync(base)
-  } catch {
-    return [] // TMPDIR unreadable: making the scratch directory says why
-  }
-  const removed: string[] = []
-  for (const n of names) {
+  return removeDeadRuns(base, (n) => {
     const m = NAMED.exec(n)
-    if (!m) continue
-    try {
-      const st = lstatSync(`${base}/${n}`)
-      if (!st.isDirectory() || (uid >= 0 && st.uid !== uid) || alive(Number(m[2]))) continue
-      rmSync(`${base}/${n}`, { recursive: true, force: true })
-      removed.push(`${base}/${n}`)
-    } catch {
-      // Gone meanwhile, or not ours to remove: not this run's business.
-    }
-  }
-  return removed
+    return m ? Number(m[2]) : undefined
+  }, { uid, alive })
 }
